@@ -1,0 +1,244 @@
+"""The admin is where people correct milestones; every save there locks what it touched."""
+
+from django.contrib import admin
+from django.utils.html import format_html, format_html_join
+from simple_history.admin import SimpleHistoryAdmin
+
+from tracker import services
+from tracker.models import (
+    Conflict,
+    DeadlineRevision,
+    Deployment,
+    Evidence,
+    Feed,
+    IngestJob,
+    Milestone,
+    Party,
+    Source,
+    Withdrawal,
+)
+
+# Fields of a withdrawal that merging fills in; a person's edit of any of them locks it.
+MERGED_FIELDS = (
+    "announced_on",
+    "announced_precision",
+    "started_on",
+    "started_precision",
+    "completed_on",
+    "completed_precision",
+    "cancelled_on",
+    "personnel",
+    "personnel_qualifier",
+    "personnel_withdrawn",
+    "summary",
+)
+
+
+def evidence_list(evidence) -> str:
+    items = [(e.get_field_display(), e.source, e.quote) for e in evidence]
+    if not items:
+        return "—"
+    return format_html(
+        "<ul>{}</ul>",
+        format_html_join("", "<li><b>{}</b> ({}): “{}”</li>", items),
+    )
+
+
+class MilestoneInline(admin.TabularInline):
+    model = Milestone
+    extra = 0
+    fields = ("kind", "title", "date", "date_precision", "status", "locked")
+    readonly_fields = ("locked",)
+    show_change_link = True
+
+
+class DeadlineRevisionInline(admin.TabularInline):
+    model = DeadlineRevision
+    extra = 0
+    fields = ("deadline", "precision", "phrase", "source", "stated_on", "recorded_at")
+    readonly_fields = ("recorded_at",)
+    ordering = ("stated_on", "recorded_at")
+
+
+class ConflictInline(admin.TabularInline):
+    model = Conflict
+    fk_name = "withdrawal"
+    extra = 0
+    fields = ("field", "current_value", "proposed_value", "reason", "state", "source", "quote")
+    readonly_fields = ("field", "current_value", "proposed_value", "reason", "source", "quote")
+    can_delete = False
+
+
+@admin.register(Withdrawal)
+class WithdrawalAdmin(SimpleHistoryAdmin):
+    list_display = (
+        "__str__",
+        "status_display",
+        "deadline_display",
+        "personnel_display",
+        "announced_on",
+        "completed_on",
+        "updated_at",
+    )
+    list_filter = ("party", "host")
+    search_fields = ("party__name", "party__code", "host__name", "host__code", "summary")
+    list_select_related = ("party", "host")
+    inlines = [DeadlineRevisionInline, MilestoneInline, ConflictInline]
+    readonly_fields = ("deadline", "deadline_precision", "locked_fields", "evidence_display")
+    fieldsets = (
+        (None, {"fields": ("party", "host", "summary")}),
+        (
+            "Dates",
+            {
+                "fields": (
+                    ("announced_on", "announced_precision"),
+                    ("started_on", "started_precision"),
+                    ("deadline", "deadline_precision"),
+                    ("completed_on", "completed_precision"),
+                    "cancelled_on",
+                ),
+                "description": "The deadline changes through its revisions below.",
+            },
+        ),
+        ("Force", {"fields": (("personnel", "personnel_qualifier"), "personnel_withdrawn")}),
+        ("Provenance", {"fields": ("locked_fields", "evidence_display")}),
+    )
+
+    @admin.display(description="status")
+    def status_display(self, obj: Withdrawal) -> str:
+        return obj.get_status().label
+
+    @admin.display(description="evidence")
+    def evidence_display(self, obj: Withdrawal) -> str:
+        return evidence_list(obj.evidence.select_related("source").filter(milestone=None))
+
+    def save_model(self, request, obj, form, change):
+        # Whatever a person changes here is theirs: merging will only suggest changes to it.
+        edited = [name for name in form.changed_data if name in MERGED_FIELDS]
+        if change and edited:
+            obj.locked_fields = sorted(set(obj.locked_fields) | set(edited))
+        super().save_model(request, obj, form, change)
+
+    def save_formset(self, request, form, formset, change):
+        instances = formset.save(commit=False)
+        for instance in instances:
+            if isinstance(instance, Milestone):
+                services.milestone_save_by_person(milestone=instance)
+            elif isinstance(instance, DeadlineRevision):
+                instance.recorded_by = request.user
+                instance.save()
+            else:
+                instance.save()
+        for obj in formset.deleted_objects:
+            obj.delete()
+        formset.save_m2m()
+        if formset.model is DeadlineRevision:
+            withdrawal = form.instance
+            revisions = list(withdrawal.deadline_revisions.all())
+            if revisions:
+                latest = services.current_revision(revisions)
+                withdrawal.deadline = latest.deadline
+                withdrawal.deadline_precision = latest.precision
+            else:
+                withdrawal.deadline = None
+            withdrawal.save(update_fields=["deadline", "deadline_precision", "updated_at"])
+
+
+@admin.register(Milestone)
+class MilestoneAdmin(SimpleHistoryAdmin):
+    list_display = ("title", "withdrawal", "kind", "date", "date_precision", "status", "locked")
+    list_editable = ("date", "status")
+    list_filter = (
+        "kind",
+        "status",
+        "locked",
+        ("withdrawal__host", admin.RelatedOnlyFieldListFilter),
+        ("withdrawal__party", admin.RelatedOnlyFieldListFilter),
+    )
+    search_fields = ("title", "description", "withdrawal__party__name", "withdrawal__host__name")
+    date_hierarchy = "date"
+    list_select_related = ("withdrawal__party", "withdrawal__host")
+    readonly_fields = ("locked", "evidence_display")
+    fields = (
+        "withdrawal",
+        "kind",
+        "title",
+        ("date", "date_precision"),
+        "status",
+        "description",
+        "locked",
+        "evidence_display",
+    )
+
+    @admin.display(description="evidence")
+    def evidence_display(self, obj: Milestone) -> str:
+        return evidence_list(obj.evidence.select_related("source"))
+
+    def save_model(self, request, obj, form, change):
+        services.milestone_save_by_person(milestone=obj)
+
+
+@admin.register(Source)
+class SourceAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "publisher", "published_on", "origin", "fetched_at")
+    list_filter = ("origin", "publisher")
+    search_fields = ("title", "url", "publisher", "text")
+    date_hierarchy = "published_on"
+    # Read-mostly: the text and its hash are what evidence offsets point into.
+    readonly_fields = ("text", "content_hash", "origin", "fetched_at", "url")
+    fields = (
+        "title",
+        "url",
+        "publisher",
+        "published_on",
+        "language",
+        "origin",
+        "fetched_at",
+        "content_hash",
+        "text",
+    )
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(Evidence)
+class EvidenceAdmin(admin.ModelAdmin):
+    list_display = ("withdrawal", "field", "value", "quote", "source")
+    list_filter = ("field",)
+    list_select_related = ("withdrawal__party", "withdrawal__host", "source")
+    search_fields = ("quote",)
+    readonly_fields = [f.name for f in Evidence._meta.fields]
+
+
+@admin.register(Conflict)
+class ConflictAdmin(admin.ModelAdmin):
+    list_display = ("withdrawal", "field", "current_value", "proposed_value", "reason", "state")
+    list_filter = ("state", "reason")
+    list_editable = ("state",)
+    list_select_related = ("withdrawal__party", "withdrawal__host")
+
+
+@admin.register(Party)
+class PartyAdmin(admin.ModelAdmin):
+    list_display = ("name", "code", "kind")
+    list_filter = ("kind",)
+    search_fields = ("name", "code")
+
+
+@admin.register(Deployment)
+class DeploymentAdmin(admin.ModelAdmin):
+    list_display = ("party", "host", "personnel", "since")
+    list_select_related = ("party", "host")
+
+
+@admin.register(Feed)
+class FeedAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "active", "interval_minutes", "last_polled_at", "last_error")
+
+
+@admin.register(IngestJob)
+class IngestJobAdmin(admin.ModelAdmin):
+    list_display = ("pk", "kind", "label", "state", "attempts", "queued_at", "finished_at")
+    list_filter = ("state", "kind")
+    readonly_fields = [f.name for f in IngestJob._meta.fields]

@@ -1,0 +1,636 @@
+"""The withdrawal domain: who leaves where, by when, how far along, and on whose word.
+
+Derived values (status, countdown, progress) live here and read the clock once, with a
+`now=` argument for tests, so the dashboard, the API, the admin and the tasks never disagree.
+"""
+
+import datetime as dt
+import hashlib
+import re
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+
+class Precision(models.TextChoices):
+    DAY = "day", "day"
+    MONTH = "month", "month"
+    YEAR = "year", "year"
+
+
+class Qualifier(models.TextChoices):
+    EXACT = "exact", "exactly"
+    APPROXIMATELY = "approximately", "about"
+    MORE_THAN = "more than", "more than"
+    AT_LEAST = "at least", "at least"
+    UP_TO = "up to", "up to"
+
+
+MONTHS = [
+    "January", "February", "March", "April", "May", "June",
+    "July", "August", "September", "October", "November", "December",
+]  # fmt: skip
+
+
+def describe_date(value: dt.date | None, precision: str) -> str:
+    """A date as precise as it is known: "15 September 2024", "September 2025", "2023"."""
+    if value is None:
+        return ""
+    if precision == Precision.YEAR:
+        return str(value.year)
+    if precision == Precision.MONTH:
+        return f"{MONTHS[value.month - 1]} {value.year}"
+    return f"{value.day} {MONTHS[value.month - 1]} {value.year}"
+
+
+class Party(models.Model):
+    """Anyone who deploys forces or hosts them.
+
+    One table with a kind rather than separate Party and Country tables: a state is the same
+    record whether it deploys troops (France leaving Chad) or hosts them (the US leaving
+    Niger's neighbour), and organisations (MINUSMA, NATO, a coalition) only ever deploy.
+    Host countries are the rows of kind "state".
+    """
+
+    class Kind(models.TextChoices):
+        STATE = "state", "state"
+        ORGANISATION = "organisation", "organisation"
+
+    # ISO 3166-1 alpha-2 for states ("SU" for the Soviet Union); the usual acronym otherwise.
+    code = models.CharField(max_length=40, unique=True)
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.STATE)
+    # Other names, demonyms and capitals the texts use ("American", "U.S.", "Washington").
+    aliases = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "parties"
+        constraints = [
+            models.CheckConstraint(condition=~Q(code=""), name="party_code_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Source(models.Model):
+    """An article, press release or statement that the tracker has read."""
+
+    class Origin(models.TextChoices):
+        SEED = "seed", "seed"
+        PASTED = "pasted", "pasted text"
+        UPLOAD = "upload", "uploaded file"
+        URL = "url", "URL"
+        FEED = "feed", "feed"
+
+    url = models.URLField(max_length=2000, blank=True, default="")
+    title = models.CharField(max_length=500, blank=True, default="")
+    publisher = models.CharField(max_length=200, blank=True, default="")
+    published_on = models.DateField(null=True, blank=True)
+    text = models.TextField()
+    # sha256 of the text with its whitespace collapsed: the same article pasted twice,
+    # re-wrapped, is one source.
+    content_hash = models.CharField(max_length=64, unique=True)
+    language = models.CharField(max_length=12, default="en")
+    origin = models.CharField(max_length=10, choices=Origin.choices)
+    fetched_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            # Several sources have no URL (pasted text); those that have one have it once.
+            models.UniqueConstraint(
+                fields=["url"], condition=~Q(url=""), name="source_url_unique_when_present"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title or self.url or f"Source {self.pk}"
+
+    @staticmethod
+    def hash_text(text: str) -> str:
+        normalised = re.sub(r"\s+", " ", text).strip()
+        return hashlib.sha256(normalised.encode("utf-8")).hexdigest()
+
+    def sentence_context(self, start: int, end: int) -> tuple[str, str, str]:
+        """The paragraph around [start, end), split into before / quote / after."""
+        para_start = self.text.rfind("\n", 0, start) + 1
+        para_end = self.text.find("\n", end)
+        if para_end == -1:
+            para_end = len(self.text)
+        return self.text[para_start:start], self.text[start:end], self.text[end:para_end]
+
+
+class Deployment(models.Model):
+    """A party's forces present in a host country."""
+
+    party = models.ForeignKey(Party, on_delete=models.PROTECT, related_name="deployments")
+    host = models.ForeignKey(
+        Party,
+        on_delete=models.PROTECT,
+        related_name="hosted_deployments",
+        limit_choices_to={"kind": Party.Kind.STATE},
+    )
+    personnel = models.PositiveIntegerField(null=True, blank=True)
+    personnel_qualifier = models.CharField(
+        max_length=20, choices=Qualifier.choices, blank=True, default=""
+    )
+    since = models.DateField(null=True, blank=True)
+    since_precision = models.CharField(max_length=5, choices=Precision.choices, default="day")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["party", "host"], name="deployment_party_host_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.party} in {self.host}"
+
+
+class Status(models.TextChoices):
+    ANNOUNCED = "announced", "announced"
+    IN_PROGRESS = "in_progress", "in progress"
+    DUE_SOON = "due_soon", "due soon"
+    OVERDUE = "overdue", "overdue"
+    COMPLETED = "completed", "completed"
+    COMPLETED_EARLY = "completed_early", "completed early"
+    COMPLETED_ON_TIME = "completed_on_time", "completed on time"
+    COMPLETED_LATE = "completed_late", "completed late"
+    CANCELLED = "cancelled", "cancelled"
+
+
+COMPLETED_STATUSES = {
+    Status.COMPLETED,
+    Status.COMPLETED_EARLY,
+    Status.COMPLETED_ON_TIME,
+    Status.COMPLETED_LATE,
+}
+
+
+@dataclass(frozen=True)
+class Countdown:
+    """Time left before the deadline (negative seconds: past it) or the completion margin."""
+
+    seconds: int | None
+    completed_days_early: int | None = None
+
+    @property
+    def is_past(self) -> bool:
+        return self.seconds is not None and self.seconds < 0
+
+    def describe(self) -> str:
+        if self.completed_days_early is not None:
+            days = self.completed_days_early
+            if days > 0:
+                return f"completed {plural(days, 'day')} early"
+            if days < 0:
+                return f"completed {plural(-days, 'day')} late"
+            return "completed on the deadline day"
+        if self.seconds is None:
+            return "no deadline known"
+        days, rest = divmod(abs(self.seconds), 86400)
+        hours = rest // 3600
+        if self.seconds < 0:
+            return (
+                f"{plural(days, 'day')} past deadline"
+                if days
+                else f"{plural(hours, 'hour')} past deadline"
+            )
+        return f"{plural(days, 'day')}, {plural(hours, 'hour')} left"
+
+
+def plural(count: int, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
+def period_start(day: dt.date, precision: str) -> dt.date:
+    if precision == Precision.YEAR:
+        return day.replace(month=1, day=1)
+    if precision == Precision.MONTH:
+        return day.replace(day=1)
+    return day
+
+
+def deadline_moment(day: dt.date) -> dt.datetime:
+    # A withdrawal "by September 15" is on time until that day ends (UTC).
+    return dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min, tzinfo=dt.UTC)
+
+
+class Withdrawal(models.Model):
+    """A deploying party leaving a host country."""
+
+    party = models.ForeignKey(Party, on_delete=models.PROTECT, related_name="withdrawals")
+    host = models.ForeignKey(
+        Party,
+        on_delete=models.PROTECT,
+        related_name="hosted_withdrawals",
+        limit_choices_to={"kind": Party.Kind.STATE},
+    )
+    summary = models.TextField(blank=True, default="")
+    announced_on = models.DateField(null=True, blank=True)
+    announced_precision = models.CharField(
+        max_length=5, choices=Precision.choices, default=Precision.DAY
+    )
+    started_on = models.DateField(null=True, blank=True)
+    started_precision = models.CharField(
+        max_length=5, choices=Precision.choices, default=Precision.DAY
+    )
+    # The current deadline, denormalised from the latest DeadlineRevision so that
+    # "what is overdue?" is one indexed query. Change it only through
+    # services.withdrawal_revise_deadline, which writes the revision too.
+    deadline = models.DateField(null=True, blank=True)
+    deadline_precision = models.CharField(
+        max_length=5, choices=Precision.choices, default=Precision.DAY
+    )
+    completed_on = models.DateField(null=True, blank=True)
+    completed_precision = models.CharField(
+        max_length=5, choices=Precision.choices, default=Precision.DAY
+    )
+    cancelled_on = models.DateField(null=True, blank=True)
+    personnel = models.PositiveIntegerField(null=True, blank=True)
+    personnel_qualifier = models.CharField(
+        max_length=20, choices=Qualifier.choices, blank=True, default=""
+    )
+    # How many have left so far, where a source says so (drives the progress bar).
+    personnel_withdrawn = models.PositiveIntegerField(null=True, blank=True)
+    # Field names a person has edited; merging never overwrites them.
+    locked_fields = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["deadline", "id"]
+        indexes = [
+            # Serves the dashboard's "due soon / overdue" sections: open withdrawals by deadline.
+            models.Index(
+                fields=["deadline"],
+                condition=Q(completed_on__isnull=True, cancelled_on__isnull=True),
+                name="withdrawal_open_deadline_idx",
+            ),
+            # Serves merging: find the record for a (party, host) pair.
+            models.Index(fields=["party", "host"], name="withdrawal_party_host_idx"),
+            models.Index(fields=["updated_at"], name="withdrawal_updated_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(party=models.F("host")), name="withdrawal_party_is_not_host"
+            ),
+            models.CheckConstraint(
+                condition=Q(personnel_withdrawn__isnull=True)
+                | Q(personnel__isnull=True)
+                | Q(personnel_withdrawn__lte=models.F("personnel")),
+                name="withdrawal_withdrawn_within_personnel",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.party} from {self.host}"
+
+    def clean(self) -> None:
+        if self.party_id and self.party_id == self.host_id:
+            raise ValidationError("A party cannot withdraw from itself.")
+        if (
+            self.personnel is not None
+            and self.personnel_withdrawn is not None
+            and self.personnel_withdrawn > self.personnel
+        ):
+            raise ValidationError({"personnel_withdrawn": "More than the force being withdrawn."})
+
+    @staticmethod
+    def today(now: dt.datetime | None = None) -> dt.date:
+        return (now or timezone.now()).astimezone(dt.UTC).date()
+
+    def get_status(self, now: dt.datetime | None = None) -> Status:
+        today = self.today(now)
+        if self.cancelled_on and self.cancelled_on <= today:
+            return Status.CANCELLED
+        if self.completed_on and self.completed_on <= today:
+            if self.deadline is None:
+                return Status.COMPLETED
+            # "by September 2025" is met by any day of September: compare with the period.
+            if self.completed_on > self.deadline:
+                return Status.COMPLETED_LATE
+            if self.completed_on < period_start(self.deadline, self.deadline_precision):
+                return Status.COMPLETED_EARLY
+            if self.deadline_precision == Precision.DAY and self.completed_on < self.deadline:
+                return Status.COMPLETED_EARLY
+            return Status.COMPLETED_ON_TIME
+        if self.deadline is not None:
+            if self.deadline < today:
+                return Status.OVERDUE
+            if (self.deadline - today).days <= settings.TRACKER_DUE_SOON_DAYS:
+                return Status.DUE_SOON
+        if self.started_on and self.started_on <= today:
+            return Status.IN_PROGRESS
+        if self.personnel_withdrawn:
+            return Status.IN_PROGRESS
+        return Status.ANNOUNCED
+
+    def get_countdown(self, now: dt.datetime | None = None) -> Countdown:
+        now = now or timezone.now()
+        if self.completed_on and self.completed_on <= self.today(now):
+            if self.deadline is None:
+                return Countdown(seconds=None)
+            return Countdown(
+                seconds=None, completed_days_early=(self.deadline - self.completed_on).days
+            )
+        if self.deadline is None:
+            return Countdown(seconds=None)
+        return Countdown(seconds=int((deadline_moment(self.deadline) - now).total_seconds()))
+
+    @property
+    def deadline_display(self) -> str:
+        return describe_date(self.deadline, self.deadline_precision)
+
+    @property
+    def announced_display(self) -> str:
+        return describe_date(self.announced_on, self.announced_precision)
+
+    @property
+    def completed_display(self) -> str:
+        return describe_date(self.completed_on, self.completed_precision)
+
+    @property
+    def personnel_display(self) -> str:
+        if self.personnel is None:
+            return ""
+        prefix = {"exact": "", "": ""}.get(self.personnel_qualifier)
+        if prefix is None:
+            prefix = Qualifier(self.personnel_qualifier).label + " "
+        return f"{prefix}{self.personnel:,}"
+
+    def personnel_progress(self) -> float | None:
+        """Share of the force that has left, 0..1, where both numbers are known."""
+        if self.completed_on:
+            return 1.0
+        if not self.personnel or self.personnel_withdrawn is None:
+            return None
+        return min(1.0, self.personnel_withdrawn / self.personnel)
+
+
+class DeadlineRevision(models.Model):
+    """Every value a withdrawal's deadline has had, and who said so."""
+
+    withdrawal = models.ForeignKey(
+        Withdrawal, on_delete=models.CASCADE, related_name="deadline_revisions"
+    )
+    deadline = models.DateField()
+    precision = models.CharField(max_length=5, choices=Precision.choices, default=Precision.DAY)
+    phrase = models.CharField(max_length=300, blank=True, default="")
+    source = models.ForeignKey(
+        Source, on_delete=models.SET_NULL, null=True, blank=True, related_name="deadline_revisions"
+    )
+    # When the deadline was stated (the source's publication date): sources arrive out of
+    # order, so the current deadline is the one stated last, not the one recorded last.
+    stated_on = models.DateField(null=True, blank=True)
+    recorded_at = models.DateTimeField(default=timezone.now)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+
+    class Meta:
+        ordering = ["withdrawal", "stated_on", "recorded_at", "id"]
+        indexes = [
+            # Serves "the current deadline is the latest revision".
+            models.Index(
+                fields=["withdrawal", "stated_on", "recorded_at"], name="deadline_rev_latest_idx"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return describe_date(self.deadline, self.precision)
+
+
+class Milestone(models.Model):
+    class Kind(models.TextChoices):
+        ANNOUNCEMENT = "announcement", "announcement"
+        AGREEMENT = "agreement", "agreement"
+        ORDER_TO_LEAVE = "order_to_leave", "order to leave"
+        WITHDRAWAL_START = "withdrawal_start", "withdrawal start"
+        BASE_HANDOVER = "base_handover", "base handover"
+        EQUIPMENT_REMOVAL = "equipment_removal", "equipment removal"
+        PERSONNEL_UPDATE = "personnel_update", "personnel update"
+        DEADLINE = "deadline", "deadline"
+        COMPLETION = "completion", "completion"
+        OTHER = "other", "other"
+
+    class State(models.TextChoices):
+        PLANNED = "planned", "planned"
+        DONE = "done", "done"
+        MISSED = "missed", "missed"
+        CANCELLED = "cancelled", "cancelled"
+
+    withdrawal = models.ForeignKey(Withdrawal, on_delete=models.CASCADE, related_name="milestones")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    title = models.CharField(max_length=300)
+    date = models.DateField(null=True, blank=True)
+    date_precision = models.CharField(
+        max_length=5, choices=Precision.choices, default=Precision.DAY
+    )
+    status = models.CharField(max_length=10, choices=State.choices, default=State.PLANNED)
+    description = models.TextField(blank=True, default="")
+    # Set once a person edits the milestone; merging then only suggests changes.
+    locked = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["date", "id"]
+        indexes = [
+            models.Index(fields=["withdrawal", "date"], name="milestone_withdrawal_date_idx"),
+            models.Index(fields=["date"], name="milestone_date_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def date_display(self) -> str:
+        return describe_date(self.date, self.date_precision)
+
+
+class Evidence(models.Model):
+    """The sentence of a source that states one fact of a withdrawal or a milestone."""
+
+    class Field(models.TextChoices):
+        PAIR = "pair", "withdrawal"
+        PERSONNEL = "personnel", "personnel"
+        ANNOUNCED_ON = "announced_on", "announced on"
+        STARTED_ON = "started_on", "started on"
+        DEADLINE = "deadline", "deadline"
+        COMPLETED_ON = "completed_on", "completed on"
+        MILESTONE = "milestone", "milestone"
+
+    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="evidence")
+    withdrawal = models.ForeignKey(Withdrawal, on_delete=models.CASCADE, related_name="evidence")
+    milestone = models.ForeignKey(
+        Milestone, on_delete=models.CASCADE, null=True, blank=True, related_name="evidence"
+    )
+    field = models.CharField(max_length=20, choices=Field.choices)
+    # The value as this source states it ("2024-09-15", "1000"), for corroboration counts.
+    value = models.CharField(max_length=100, blank=True, default="")
+    quote = models.TextField()
+    start = models.PositiveIntegerField()
+    end = models.PositiveIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["source_id", "start"]
+        verbose_name_plural = "evidence"
+        constraints = [
+            models.CheckConstraint(condition=Q(start__lt=models.F("end")), name="evidence_span"),
+            models.CheckConstraint(
+                condition=Q(field="milestone", milestone__isnull=False)
+                | (~Q(field="milestone") & Q(milestone__isnull=True)),
+                name="evidence_milestone_field",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["withdrawal", "field"], name="evidence_withdrawal_field_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_field_display()}: {self.quote[:80]}"
+
+
+class Conflict(models.Model):
+    """A value a source states that differs from the record, kept for a person to review.
+
+    Two reasons: the sources disagree (1,000 vs 1,100 troops), or the record was edited by a
+    person (locked) and a source suggests something else.
+    """
+
+    class Reason(models.TextChoices):
+        DISAGREEMENT = "disagreement", "sources disagree"
+        LOCKED = "locked", "suggested change to a person's edit"
+
+    class State(models.TextChoices):
+        OPEN = "open", "open"
+        ACCEPTED = "accepted", "accepted"
+        REJECTED = "rejected", "rejected"
+
+    withdrawal = models.ForeignKey(Withdrawal, on_delete=models.CASCADE, related_name="conflicts")
+    milestone = models.ForeignKey(
+        Milestone, on_delete=models.CASCADE, null=True, blank=True, related_name="conflicts"
+    )
+    field = models.CharField(max_length=30)
+    current_value = models.CharField(max_length=200, blank=True, default="")
+    proposed_value = models.CharField(max_length=200)
+    reason = models.CharField(max_length=20, choices=Reason.choices)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.OPEN)
+    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="conflicts")
+    quote = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            # Re-reading the same source never files the same conflict twice.
+            models.UniqueConstraint(
+                fields=["withdrawal", "field", "proposed_value", "source"],
+                name="conflict_once_per_source",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.current_value} vs {self.proposed_value}"
+
+
+class Feed(models.Model):
+    """An RSS or Atom feed polled for new sources."""
+
+    url = models.URLField(max_length=2000, unique=True)
+    title = models.CharField(max_length=300, blank=True, default="")
+    active = models.BooleanField(default=True)
+    interval_minutes = models.PositiveIntegerField(default=60)
+    etag = models.CharField(max_length=300, blank=True, default="")
+    last_modified = models.CharField(max_length=100, blank=True, default="")
+    last_polled_at = models.DateTimeField(null=True, blank=True)
+    next_poll_at = models.DateTimeField(default=timezone.now)
+    last_error = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["url"]
+        indexes = [
+            # Serves the beat sweep: active feeds whose next poll is due.
+            models.Index(fields=["next_poll_at"], condition=Q(active=True), name="feed_due_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title or self.url
+
+
+class IngestJob(models.Model):
+    """One request to read a source, from submission to merged records (or failure)."""
+
+    class Kind(models.TextChoices):
+        TEXT = "text", "text"
+        FILE = "file", "file"
+        URL = "url", "URL"
+        FEED_ENTRY = "feed_entry", "feed entry"
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "queued"
+        FETCHING = "fetching", "fetching"
+        EXTRACTING = "extracting", "extracting"
+        MERGED = "merged", "merged"
+        FAILED = "failed", "failed"
+
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    state = models.CharField(max_length=12, choices=State.choices, default=State.QUEUED)
+    # What was submitted: a URL, a file name, or "pasted text".
+    label = models.CharField(max_length=2000, blank=True, default="")
+    url = models.URLField(max_length=2000, blank=True, default="")
+    source = models.ForeignKey(
+        Source, on_delete=models.SET_NULL, null=True, blank=True, related_name="jobs"
+    )
+    feed = models.ForeignKey(Feed, on_delete=models.SET_NULL, null=True, blank=True)
+    published_on = models.DateField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    error = models.TextField(blank=True, default="")
+    # What merging did: withdrawals created/updated, evidence added, conflicts, revisions.
+    changes = models.JSONField(default=dict, blank=True)
+    task_id = models.CharField(max_length=64, blank=True, default="")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    queued_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    MAX_ATTEMPTS = 5
+
+    class Meta:
+        ordering = ["-queued_at"]
+        indexes = [
+            # Serves the sweep that re-queues work lost with the broker.
+            models.Index(
+                fields=["state", "queued_at"],
+                condition=Q(state__in=["queued", "fetching", "extracting"]),
+                name="ingestjob_unfinished_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.label or self.pk}: {self.state}"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.state in {self.State.MERGED, self.State.FAILED}
+
+    @property
+    def duration(self) -> dt.timedelta | None:
+        if self.started_at and self.finished_at:
+            return self.finished_at - self.started_at
+        return None
