@@ -1,0 +1,417 @@
+"""Date expressions, read with a small regex grammar on one sentence at a time.
+
+A mention keeps the words it was read from and its precision. A date without a year keeps
+three readings (the most recent past one, the next future one, the nearest one); the extractor
+picks one once it knows the date's role: a deadline looks forward, a completion looks back.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime
+import re
+from dataclasses import dataclass, field
+
+from .numbers import NUMBER, parse_number
+
+MONTHS = {
+    name: number
+    for number, names in enumerate(
+        (
+            ("January", "Jan"), ("February", "Feb"), ("March", "Mar"), ("April", "Apr"),
+            ("May",), ("June", "Jun"), ("July", "Jul"), ("August", "Aug"),
+            ("September", "Sept", "Sep"), ("October", "Oct"), ("November", "Nov"),
+            ("December", "Dec"),
+        ),
+        start=1,
+    )
+    for name in names
+}  # fmt: skip
+WEEKDAYS = {
+    name: index
+    for index, name in enumerate(
+        ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+    )
+}
+_MONTH = "(?:" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")\b(?:\.(?=\s*\d))?"
+_WEEKDAY = "(?:" + "|".join(WEEKDAYS) + ")"
+_DAY = r"(?:[12]\d|3[01]|0?[1-9])(?:st|nd|rd|th)?\b"
+_YEAR = r"(?:1[89]\d\d|20\d\d)\b"
+_PART = (
+    r"(?:the\s+)?(?:end|close|beginning|start|middle|turn|first\s+half|second\s+half)\s+of"
+    r"|early|mid|late"
+)
+_REL = r"last|this|next"
+
+_PATTERNS = [
+    (
+        "iso",
+        re.compile(r"\b(?P<y>\d{4})-(?P<m>0[1-9]|1[0-2])-(?P<d>0[1-9]|[12]\d|3[01])\b"),
+    ),
+    (
+        "month_day",
+        re.compile(
+            rf"\b(?:(?P<wd>{_WEEKDAY}),?\s+)?(?:(?P<part>{_PART})[\s-]+)?(?P<m>{_MONTH})\s*"
+            rf"(?P<d>{_DAY})(?!,\d|\d)(?:,?\s+(?P<y>{_YEAR}))?"
+            rf"(?:\s+(?:of\s+)?(?P<rel>{_REL})\s+year\b)?"
+        ),
+    ),
+    (
+        "day_month",
+        re.compile(
+            rf"\b(?:(?P<wd>{_WEEKDAY}),?\s+)?(?:the\s+)?(?P<d>{_DAY})\s+(?:of\s+)?(?P<m>{_MONTH})"
+            rf"(?:,?\s+(?P<y>{_YEAR}))?(?:\s+(?:of\s+)?(?P<rel>{_REL})\s+year\b)?"
+        ),
+    ),
+    (
+        "month",
+        re.compile(
+            rf"\b(?:(?P<part>{_PART})[\s-]+|(?P<rel0>{_REL}|that)\s+)?(?P<m>{_MONTH})"
+            rf"(?:,?\s+(?P<y>{_YEAR})|\s+(?:of\s+)?(?P<rel>{_REL}|that)\s+year\b)?"
+        ),
+    ),
+    (
+        "year",
+        re.compile(rf"\b(?:(?P<part>{_PART})[\s-]+)?(?P<y>{_YEAR})(?![,.]?\d|-\d|\s*(?:%|per))"),
+    ),
+    (
+        "relative_period",
+        re.compile(
+            rf"\b(?:(?P<part>{_PART})\s+)?(?:the\s+)?(?P<rel>last|this|next|that|current|"
+            r"coming|previous|following|same)\s+(?P<unit>year|month)\b"
+            rf"|\b(?P<part2>{_PART})\s+the\s+(?P<unit2>year|month)\b"
+        ),
+    ),
+    (
+        "weekday",
+        re.compile(
+            rf"\b(?:(?P<rel>last|next|this|early|late)\s+)?(?P<wd>{_WEEKDAY})"
+            r"(?:\s+(?:morning|afternoon|evening|night))?\b"
+        ),
+    ),
+    (
+        "day_word",
+        re.compile(
+            r"\b(?P<word>today|tonight|yesterday|tomorrow|last\s+night|this\s+morning|"
+            r"this\s+afternoon|this\s+evening|earlier\s+today)\b",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        "ago",
+        re.compile(
+            rf"\b(?P<n>{NUMBER})\s+(?P<unit>days?|weeks?|months?|years?)\s+ago\b", re.IGNORECASE
+        ),
+    ),
+    (
+        "duration",
+        re.compile(
+            r"\b(?:within|in\s+the\s+next|over\s+the\s+next|in\s+the\s+coming|"
+            rf"over\s+the\s+coming|in)\s+(?:the\s+)?(?P<n>{NUMBER})\s+"
+            r"(?P<unit>hours?|days?|weeks?|months?|years?)\b"
+            rf"|\b(?P<n2>{NUMBER})\s+(?P<unit2>hours?|days?|weeks?|months?|years?)"
+            r"(?=\s+to\s+(?:leave|withdraw|depart|pull\s+out|quit|exit|go)\b)",
+            re.IGNORECASE,
+        ),
+    ),
+]
+_LEAD_RE = re.compile(
+    r"(?P<lead>no\s+later\s+than|not\s+later\s+than|by|until|till|before|on|in|at|since|from|to|"
+    r"after|as\s+of|of|during|through|starting|effective|around)\s+(?:the\s+)?$",
+    re.IGNORECASE,
+)
+_NEEDS_LEAD = {"month", "year"}  # a bare "May" or "2018" is a date only after a preposition
+PAST_TOLERANCE = datetime.timedelta(days=1)
+FUTURE_TOLERANCE = datetime.timedelta(days=45)
+
+
+@dataclass
+class DateMention:
+    start: int
+    end: int
+    phrase: str  # with its preposition: "by September 15th"
+    lead: str  # "by", "until", "on", ... or ""
+    precision: str
+    past: datetime.date | None = None
+    future: datetime.date | None = None
+    nearest: datetime.date | None = None
+    duration: tuple[int, str] | None = None  # (1, "month") for "within one month"
+    attributive: bool = False  # "the 2018 agreement": names another thing, is no event date
+    year_given: bool = False
+
+    def resolve(self, direction: str) -> datetime.date | None:
+        return {"past": self.past, "future": self.future}.get(direction) or self.nearest
+
+
+@dataclass
+class DateContext:
+    """What resolving a text's dates needs; `last_year` follows the text for "that year"."""
+
+    reference: datetime.date
+    weekday_picks_year: bool = False  # no publication date: "Monday, May 20th" names the year
+    today: datetime.date = field(default_factory=datetime.date.today)
+    last_year: int | None = None
+
+
+def last_day(year: int, month: int) -> datetime.date:
+    return datetime.date(year, month, calendar.monthrange(year, month)[1])
+
+
+def add_duration(start: datetime.date, amount: int, unit: str) -> datetime.date:
+    unit = unit.rstrip("s")
+    if unit in ("hour", "day"):
+        return start + datetime.timedelta(days=amount if unit == "day" else -(-amount // 24))
+    if unit == "week":
+        return start + datetime.timedelta(weeks=amount)
+    months = amount * (12 if unit == "year" else 1)
+    year, month = divmod(start.month - 1 + months, 12)
+    year += start.year
+    return datetime.date(year, month + 1, min(start.day, calendar.monthrange(year, month + 1)[1]))
+
+
+def find_dates(text: str, offset: int, context: DateContext) -> list[DateMention]:
+    """Date mentions in one sentence, in order, without overlaps (the longest reading wins)."""
+    found: list[tuple[int, int, str, re.Match]] = []
+    for kind, pattern in _PATTERNS:
+        for match in pattern.finditer(text):
+            found.append((match.start(), match.end(), kind, match))
+    found.sort(key=lambda item: (item[0], -(item[1] - item[0])))
+    mentions: list[DateMention] = []
+    taken_until = -1
+    for start, end, kind, match in found:
+        if start < taken_until:
+            continue
+        lead_match = _LEAD_RE.search(text, max(0, start - 24), start)
+        lead = re.sub(r"\s+", " ", lead_match.group("lead").lower()) if lead_match else ""
+        mention = _read(kind, match, lead, context)
+        if mention is None:
+            continue
+        phrase_start = lead_match.start() if lead_match else start
+        mention.start, mention.end = offset + start, offset + end
+        mention.phrase = text[phrase_start:end]
+        mention.attributive = kind == "year" and _is_attributive(text, start, end)
+        mentions.append(mention)
+        taken_until = end
+    return mentions
+
+
+_ATTRIBUTIVE_BEFORE_RE = re.compile(r"\b(?:the|a|an|its|their|his|her)\s+$", re.IGNORECASE)
+_ATTRIBUTIVE_AFTER_RE = re.compile(r"\s+(?!and\b|or\b|to\b|in\b|on\b|at\b|by\b)[a-z]")
+
+
+def _is_attributive(text: str, start: int, end: int) -> bool:
+    """ "the 2008 security agreement": a year in front of a noun names a thing, not an event."""
+    return bool(
+        _ATTRIBUTIVE_BEFORE_RE.search(text, max(0, start - 8), start)
+        and _ATTRIBUTIVE_AFTER_RE.match(text, end)
+    )
+
+
+def _read(kind: str, match: re.Match, lead: str, context: DateContext) -> DateMention | None:
+    ref = context.reference
+    groups = match.groupdict()
+    if kind in _NEEDS_LEAD and not (lead or groups.get("part") or groups.get("rel") or groups.get("rel0")):
+        if kind == "month" and not groups.get("y"):
+            return None
+        if kind == "year" and not _ATTRIBUTIVE_BEFORE_RE.search(match.string, 0, match.start()):
+            return None
+    if kind == "iso":
+        try:
+            day = datetime.date(int(groups["y"]), int(groups["m"]), int(groups["d"]))
+        except ValueError:
+            return None
+        return _fixed(day, "day", lead, year_given=True, context=context)
+    if kind in ("month_day", "day_month"):
+        return _read_month_day(groups, lead, context)
+    if kind == "month":
+        return _read_month(groups, lead, context)
+    if kind == "year":
+        year = int(groups["y"])
+        context.last_year = year
+        part = _part(groups.get("part"))
+        if part == "end":
+            return _fixed(datetime.date(year, 12, 31), "month", lead, True, context)
+        if part in ("beginning", "start"):
+            return _fixed(datetime.date(year, 1, 31), "month", lead, True, context)
+        if part == "first half":
+            return _fixed(datetime.date(year, 6, 30), "month", lead, True, context)
+        return _fixed(datetime.date(year, 12, 31), "year", lead, True, context)
+    if kind == "relative_period":
+        return _read_relative_period(groups, lead, context)
+    if kind == "weekday":
+        return _read_weekday(groups, lead, ref)
+    if kind == "day_word":
+        word = re.sub(r"\s+", " ", groups["word"].lower())
+        shift = {"yesterday": -1, "last night": -1, "tomorrow": 1}.get(word, 0)
+        return _fixed(ref + datetime.timedelta(days=shift), "day", lead, False, context)
+    if kind == "ago":
+        amount = parse_number(groups["n"])
+        if not amount:
+            return None
+        unit = groups["unit"].lower().rstrip("s")
+        day = add_duration(ref, -amount, unit)
+        if unit == "year":
+            return _fixed(datetime.date(day.year, 12, 31), "year", lead, False, context)
+        if unit == "month":
+            return _fixed(last_day(day.year, day.month), "month", lead, False, context)
+        return _fixed(day, "day", lead, False, context)
+    if kind == "duration":
+        amount = parse_number(groups.get("n") or groups.get("n2") or "")
+        unit = (groups.get("unit") or groups.get("unit2") or "").lower()
+        if not amount or amount > 120:
+            return None
+        return DateMention(0, 0, "", lead, "day", duration=(amount, unit.rstrip("s")))
+    return None
+
+
+def _part(raw: str | None) -> str | None:
+    if not raw:
+        return None
+    raw = re.sub(r"\s+", " ", raw.lower()).removeprefix("the ").removesuffix(" of")
+    return {"close": "end", "turn": "end", "middle": "mid"}.get(raw, raw)
+
+
+def _fixed(
+    day: datetime.date, precision: str, lead: str, year_given: bool, context: DateContext
+) -> DateMention:
+    return DateMention(
+        0, 0, "", lead, precision, past=day, future=day, nearest=day, year_given=year_given
+    )
+
+
+def _candidates(
+    month: int, day: int | None, ref: datetime.date
+) -> list[tuple[datetime.date, int]]:
+    out = []
+    for year in (ref.year - 1, ref.year, ref.year + 1):
+        try:
+            out.append((datetime.date(year, month, day) if day else last_day(year, month), year))
+        except ValueError:  # February 29th outside a leap year
+            continue
+    return out
+
+
+def _year_readings(
+    month: int, day: int | None, ref: datetime.date, precision: str, lead: str
+) -> DateMention | None:
+    candidates = [c for c, _ in _candidates(month, day, ref)]
+    if not candidates:
+        return None
+    past = [c for c in candidates if c <= ref + PAST_TOLERANCE]
+    future = [c for c in candidates if c >= ref - FUTURE_TOLERANCE]
+    # A month reads against the reference month: "in January" published in January is this one.
+    nearest = min(candidates, key=lambda c: (abs((c - ref).days), c))
+    if day is None:
+        same = [c for c in candidates if c.year == ref.year and c.month == ref.month]
+        nearest = same[0] if same else nearest
+    return DateMention(
+        0,
+        0,
+        "",
+        lead,
+        precision,
+        past=max(past) if past else None,
+        future=min(future) if future else None,
+        nearest=nearest,
+    )
+
+
+def _year_from_rel(rel: str | None, context: DateContext) -> int | None:
+    if not rel:
+        return None
+    rel = rel.lower()
+    if rel == "that":
+        return context.last_year
+    return context.reference.year + {"last": -1, "this": 0, "next": 1}[rel]
+
+
+def _read_month_day(groups: dict, lead: str, context: DateContext) -> DateMention | None:
+    month = MONTHS[groups["m"].rstrip(".")]
+    day = int(re.match(r"\d+", groups["d"]).group())
+    year = int(groups["y"]) if groups.get("y") else _year_from_rel(groups.get("rel"), context)
+    if year is None and groups.get("wd") and context.weekday_picks_year:
+        year = _year_of_weekday(month, day, WEEKDAYS[groups["wd"]], context.today)
+    if year is not None:
+        try:
+            day_date = datetime.date(year, month, day)
+        except ValueError:
+            return None
+        context.last_year = year
+        return _fixed(day_date, "day", lead, True, context)
+    try:
+        datetime.date(2024, month, day)
+    except ValueError:
+        return None
+    return _year_readings(month, day, context.reference, "day", lead)
+
+
+def _year_of_weekday(month: int, day: int, weekday: int, today: datetime.date) -> int | None:
+    """The most recent year, not after `today`, in which the date falls on that weekday."""
+    for year in range(today.year, today.year - 30, -1):
+        try:
+            candidate = datetime.date(year, month, day)
+        except ValueError:
+            continue
+        if candidate <= today and candidate.weekday() == weekday:
+            return year
+    return None
+
+
+def _read_month(groups: dict, lead: str, context: DateContext) -> DateMention | None:
+    month = MONTHS[groups["m"].rstrip(".")]
+    ref = context.reference
+    year = int(groups["y"]) if groups.get("y") else _year_from_rel(groups.get("rel"), context)
+    rel0 = (groups.get("rel0") or "").lower()
+    if year is None and rel0 in ("last", "next"):
+        # "last April" is the most recent April before this month; "next April" the one after.
+        year = ref.year - 1 if (rel0 == "last") == (month >= ref.month) else ref.year
+        if rel0 == "next":
+            year = ref.year if month > ref.month else ref.year + 1
+    if year is None and rel0 == "that":
+        year = context.last_year
+    if year is None and rel0 == "this":
+        year = ref.year
+    if year is not None:
+        context.last_year = year
+        return _fixed(last_day(year, month), "month", lead, True, context)
+    return _year_readings(month, None, ref, "month", lead)
+
+
+def _read_relative_period(groups: dict, lead: str, context: DateContext) -> DateMention | None:
+    ref = context.reference
+    rel = (groups.get("rel") or "the").lower()
+    unit = (groups.get("unit") or groups.get("unit2")).lower()
+    part = _part(groups.get("part") or groups.get("part2"))
+    if rel in ("following", "coming", "same", "previous") and not part:
+        return None
+    shift = {"last": -1, "previous": -1, "next": 1, "following": 1, "coming": 1}.get(rel, 0)
+    if unit == "year":
+        year = context.last_year if rel in ("that", "same") else ref.year + shift
+        if year is None:
+            return None
+        if rel not in ("that", "same"):
+            context.last_year = year
+        if part == "end":
+            return _fixed(datetime.date(year, 12, 31), "month", lead, False, context)
+        if part in ("beginning", "start"):
+            return _fixed(datetime.date(year, 1, 31), "month", lead, False, context)
+        if part == "first half":
+            return _fixed(datetime.date(year, 6, 30), "month", lead, False, context)
+        return _fixed(datetime.date(year, 12, 31), "year", lead, False, context)
+    year, month = divmod(ref.month - 1 + shift, 12)
+    year, month = ref.year + year, month + 1
+    return _fixed(last_day(year, month), "month", lead, False, context)
+
+
+def _read_weekday(groups: dict, lead: str, ref: datetime.date) -> DateMention:
+    weekday = WEEKDAYS[groups["wd"]]
+    rel = (groups.get("rel") or "").lower()
+    back = (ref.weekday() - weekday) % 7
+    forward = (weekday - ref.weekday()) % 7
+    past = ref - datetime.timedelta(days=back or (7 if rel == "last" else 0))
+    future = ref + datetime.timedelta(days=forward or (7 if rel == "next" else 0))
+    if rel == "last":
+        future = past
+    if rel == "next":
+        past = future
+    return DateMention(0, 0, "", lead, "day", past=past, future=future, nearest=past)

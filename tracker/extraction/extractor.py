@@ -1,0 +1,967 @@
+"""Role assignment: which party leaves which country, how many, and which date is which.
+
+The procedure:
+
+1. Split the text into sentences (with offsets); keep only those that talk about troops,
+   withdrawals or deadlines, so a 10 MB text of something else costs one regex scan.
+2. In each kept sentence find parties, dates and force sizes, and the withdrawal pairs the
+   sentence states: "<party> ... withdraw/leave/pull out ... from <host>", "<host> ordered
+   <party> ... to leave", "<UN mission> ... withdraw", "<mission> in <host> to a close".
+   A pair whose host the sentence leaves unnamed ("out of the city of Kherson") is resolved from
+   the rest of the text.
+3. Attach every kept sentence to the pairs it is about (by the parties it names, else to the
+   text's main withdrawal) and give each of its dates a role from the nearest cue word:
+   announcement, deadline, completion, start, handover, or a distractor (a coup, an election,
+   "the 2008 agreement").
+4. Per pair, choose the announcement, deadline, completion date and force size from the
+   candidates, resolve "within one month" from the announcement, and keep the rest as milestones.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from dataclasses import dataclass, field
+
+from .dates import DateContext, DateMention, add_duration, find_dates
+from .model import (
+    DateFact,
+    DeploymentFact,
+    Evidence,
+    ExtractionResult,
+    MilestoneFact,
+    PartyRef,
+    PersonnelFact,
+    WithdrawalFact,
+)
+from .numbers import FORCE_NOUNS, ForceSize, find_force_sizes
+from .places import STATES, Party, PartyMention, find_parties
+from .sentences import Sentence, split_sentences
+
+
+class ExtractionError(ValueError):
+    """The input cannot be read as an article (for example, it is empty)."""
+
+
+# -- Cue words --------------------------------------------------------------------------------
+# Bounded gaps ("{0,5}?") keep every pattern linear: no nested unbounded repetition.
+_GAP = r"(?:\S+\s+){0,5}?"
+WITHDRAWAL_RE = re.compile(
+    r"\bwithdr[ae]w\w*|\bpull(?:s|ed|ing)?[\s-]+(?:out|back)\b|\bpull-?outs?\b|\bpullback\b"
+    r"|\bdraw(?:s|ing|n)?[\s-]+down\b|\bdrew\s+down\b|\bdrawdowns?\b"
+    r"|\bleav(?:e|es|ing)\b|\bleft\b(?!\s+behind)|\bdepart(?:s|ed|ing|ure)?\b"
+    r"|\bexit(?:s|ed|ing)?\b|\bquit(?:s|ting)?\b|\bvacat(?:e|es|ed|ing)\b|\bretreat(?:s|ed|ing)?\b"
+    r"|\bexpel(?:s|led|ling)?\b|\bexpulsion\b|\bevacuat\w*"
+    r"|\b(?:pushed|forced|kicked|driven|thrown|mov(?:e|es|ed|ing)|cross(?:es|ed|ing)?|rolled|"
+    rf"marched|relocat\w*|redeploy\w*|withdrawn)\s+{_GAP}out\s+of\b"
+    rf"|\bbr(?:ing|ings|inging|ought)\s+{_GAP}home\b"
+    r"|\b(?:come|comes|came|coming|go|goes|going|went|return\w*|sent|send\w*)\s+home\b"
+    r"|\bhand(?:s|ed|ing)?\s+(?:\S+\s+){0,8}?over\b|\bhand-?overs?\b|\bhandovers?\b"
+    r"|\bclos(?:e|es|ed|ing|ure)\s+(?:of\s+)?(?:\w+\s+){0,4}?(?:bases?|camps?|sites?|mission|presence)\b"
+    r"|\bend(?:s|ed|ing)?\s+(?:\S+\s+){0,5}?(?:mission|presence|deployment|operations?)\b"
+    r"|\bterminat\w*|\bwind(?:s|ing)?\s+down\b|\bwound\s+down\b"
+    r"|\breturn(?:s|ed|ing)?\s+(?:\w+\s+){0,5}?(?:bases?|sites?|camps?)\b",
+    re.IGNORECASE,
+)
+# "Coming home" alone does not say from where: such a cue never creates a withdrawal.
+_WEAK_TRIGGER_RE = re.compile(r"home\b|evacuat", re.IGNORECASE)
+_LEAVE_OBJECT_RE = re.compile(r"^(?:leav(?:e|es|ing)|left|quit\w*|exit\w*|vacat\w*)$", re.I)
+ORDER_RE = re.compile(
+    r"\b(?:order(?:s|ed)?|demand(?:s|ed)?|ask(?:s|ed)?|told|tells?|gave|gives?|given|"
+    r"request(?:s|ed)?|urg(?:e|es|ed)|call(?:s|ed)\s+on|instruct(?:s|ed)?|expel(?:s|led|ling)?|"
+    r"kick(?:s|ed)?\s+out)\b",
+    re.IGNORECASE,
+)
+_EXPEL_RE = re.compile(r"^(?:expel|kick)", re.IGNORECASE)
+_LEAVE_AFTER_ORDER_RE = re.compile(
+    r"\b(?:leave|withdraw|depart|quit|exit|go\s+home|pull\s+out|out)\b", re.IGNORECASE
+)
+MILITARY_RE = re.compile(
+    rf"\b(?:{FORCE_NOUNS}|military|army|troop|soldier|mission|bases?|garrison|contingent|"
+    r"battalions?|brigades?|peacekeeping|convoy|task\s+force)\b",
+    re.IGNORECASE,
+)
+_NON_MILITARY_OBJECT_RE = re.compile(
+    r"\b(?:ambassador|envoy|diplomats?|embassy|citizens|nationals|civilians|staff|aid\s+workers)\b",
+    re.IGNORECASE,
+)
+EVENT_NOUN_RE = re.compile(
+    r"\b(?:request|demand|decision|order|announcement|notice|letter|ultimatum|agreement|"
+    r"accords?|deal|resolution|vote|ceremony|timetable|timeline|deadline|operations)\b",
+    re.IGNORECASE,
+)
+DEPLOYMENT_RE = re.compile(
+    r"\b(?:send(?:s|ing)?|sent|deploy(?:s|ed|ing|ment|ments)?|dispatch\w*|reinforc\w*|"
+    r"station(?:s|ed|ing)?|exercises?|drills?|rotat\w*|bolster\w*)\b",
+    re.IGNORECASE,
+)
+# A sentence worth analysing mentions one of these at least.
+_RELEVANT_RE = re.compile(
+    rf"{WITHDRAWAL_RE.pattern}|{MILITARY_RE.pattern}|\bdeadline\b|{DEPLOYMENT_RE.pattern}",
+    re.IGNORECASE,
+)
+
+_HOST_FROM_RE = re.compile(
+    r"^[^;:!?]{0,80}?\b(?:from|out\s+of)\s+(?:the\s+)?(?:[a-z][\w-]*\s+){0,2}$", re.IGNORECASE
+)
+_HOST_PRESENCE_RE = re.compile(
+    r"^[^;:!?]{0,80}?\b(?:mission|presence|operations?|deployment|bases?|sites?|camps?|troops|"
+    r"forces|contingent|garrison)\s+in\s+(?:the\s+)?$",
+    re.IGNORECASE,
+)
+_HOST_DIRECT_RE = re.compile(r"^\s+(?:the\s+)?$")
+_HOST_HANDOVER_RE = re.compile(r"^\s+to\s+(?:the\s+)?$", re.IGNORECASE)
+_UNNAMED_PLACE_RE = re.compile(
+    r"^\s+(?:the\s+)?(?:(?:city|town|region|province|country|capital|area|port|village|"
+    r"district|territory|bank|base|enclave|island)\b|[A-Z][\w'’-]+)"
+)
+_NOT_A_HOST_AFTER_RE = re.compile(
+    r"^['’]?\s*(?:Agreement|Accord|Treaty|Convention|Club|Summit|Declaration|Protocol|"
+    r"agreement|accord|treaty|talks|deal|pact|process)\b"
+)
+_ADJECTIVE_HOST_NOUN_RE = re.compile(
+    r"^\s+(?:territory|soil|army|military|armed\s+forces|authorities|forces|government|side|"
+    r"bases?|capital|airspace|border)\b",
+    re.IGNORECASE,
+)
+_END_OF_MISSION_BEFORE_RE = re.compile(
+    r"\b(?:mission|presence|deployment|operations?)\s+in\s+(?:the\s+)?$", re.IGNORECASE
+)
+_END_OF_MISSION_AFTER_RE = re.compile(
+    r"^\s+(?:to\s+(?:a\s+close|an\s+end)|(?:is|was|will|would)\s+(?:\w+\s+){0,2}?"
+    r"(?:end|close|over|terminated))",
+    re.IGNORECASE,
+)
+_FORCE_AFTER_PARTY_RE = re.compile(
+    rf"^\s+(?:[\w.-]+\s+){{0,3}}?(?:{FORCE_NOUNS}|soldier|troop|contingent|military|army)\b",
+    re.IGNORECASE,
+)
+_FORCES_IN_RE = re.compile(
+    r"^\s+(?:\w+\s+){0,2}?(?:forces|troops|soldiers|military|contingent)\s+in\s+(?:the\s+)?$",
+    re.IGNORECASE,
+)
+_DATELINE_RE = re.compile(
+    r"^[A-Z][A-Z'’.\- ]{2,40}(?:,\s*[A-Za-z.'’ -]{2,40})?\s+[—–-]{1,2}\s+"
+)
+_CLAUSE_BREAK_RE = re.compile(
+    r";|\s[—–]\s|,\s+(?=(?:and|but|while|whereas|after|before|although|though|amid)\s)"
+)
+
+# Cues that give a date its role, nearest one wins. Order matters only for equal spans.
+_CUES = [
+    (
+        "order",
+        r"\b(?:end\w*|terminat\w*|denounc\w*|revok\w*|scrap\w*|cancel\w*|tore\s+up|suspend\w*)\s+"
+        r"(?:\S+\s+){0,4}?(?:pact|accord|agreement|treaty|cooperation|deal)s?\b",
+    ),
+    (
+        "order",
+        r"\b(?:order\w*|demand\w*|ask(?:ed|s)?|request\w*|notice|notif\w*|letter|ultimatum|"
+        r"expel\w*|gave|given|gives?)\b",
+    ),
+    (
+        "announce",
+        r"\b(?:announc\w*|declar\w*|unveil\w*|decid\w*|decision|vot(?:e|ed|es|ing)|approv\w*|"
+        r"adopt\w*|resolution|set\s+(?:a|the)\s+deadline|sets?)\b",
+    ),
+    ("report", r"\b(?:said|says|say|told|tells|stated|confirm\w*|reported|according\s+to)\b"),
+    ("agreement", r"\b(?:agree\w*|signed|signing|accords?|deal|pact)\b"),
+    (
+        "start",
+        r"\b(?:beg[ai]n\w*|begun|start\w*|commenc\w*|kick\w*\s+off|launch\w*|"
+        r"first\s+(?:troops|soldiers|contingent|convoy|group|batch))\b",
+    ),
+    (
+        "handover",
+        r"\bhand\w*\s+(?:\S+\s+){0,8}?over\b|\bhand-?overs?\b|\bhandovers?\b|"
+        r"\breturn\w*\s+(?:\w+\s+){0,5}?(?:bases?|sites?|camps?)\b|\btransferr?\w*",
+    ),
+    (
+        "complete",
+        r"\b(?:complet\w*|finish\w*|ended|concluded|to\s+a\s+close|to\s+an\s+end|no\s+longer)\b",
+    ),
+    (
+        "leave",
+        r"\b(?:left|leav(?:e|es|ing)|depart\w*|withdr[ae]w\w*|pull\w*\s+out|pull-?outs?|exit\w*|"
+        r"cross\w*|rolled|walked|drove|flew|retreat\w*|pushed\s+out|forced\s+out|expelled|"
+        r"mov\w*\s+(?:\S+\s+){0,4}?out|went\s+home|came\s+home|returned\s+home|closed|clos(?:es|ing))\b",
+    ),
+    ("equipment", r"\b(?:remov\w*\s+(?:\S+\s+){0,6}?equipment|equipment)\b"),
+    ("other", r"\b(?:ceas\w*|halt\w*|stop\w*)\b"),
+]
+_CUE_RES = [(kind, re.compile(pattern, re.IGNORECASE)) for kind, pattern in _CUES]
+_DISTRACTOR_BEFORE_RE = re.compile(
+    r"\b(?:coups?|elections?|independence|established|founded|created|set\s+up|surveys?|polls?|"
+    r"invasion|invaded|born|anniversary|peak|height|surge|mandates?|renew\w*|expir\w*|since|"
+    r"deployed|arrived|took\s+power|seized\s+power)\W+(?:\w+\W+){0,2}$",
+    re.IGNORECASE,
+)
+_DEADLINE_AFTER_RE = re.compile(r"^\s*(?:deadline|cut-?off|target\s+date)\b", re.IGNORECASE)
+_DEADLINE_BEFORE_RE = re.compile(
+    r"(?:deadline\s+(?:of|on|is|was|for|set\s+for)|(?:scheduled|due|set|slated|planned)\s+"
+    r"(?:to\s+(?:be\s+)?\w+\s+)?(?:for|on|by|in))\s+(?:the\s+)?$",
+    re.IGNORECASE,
+)
+_DEADLINE_LEADS = {"by", "until", "till", "no later than", "not later than", "before"}
+_SUPERSEDED_RE = re.compile(
+    r"\b(?:miss(?:es|ed|ing)?|original(?:ly)?|initial(?:ly)?|superseded|instead\s+of|"
+    r"push\w*\s+back|postpon\w*|extend\w*|extension|brought\s+forward|"
+    r"previous(?:ly)?\s+(?:\w+\s+)?deadline|earlier\s+deadline|old\s+deadline)\b",
+    re.IGNORECASE,
+)
+_NEW_DEADLINE_BEFORE_RE = re.compile(
+    r"\b(?:extend\w*|push\w*\s+back|postpon\w*|mov\w*|delay\w*|brought\s+forward)\b", re.I
+)
+_FUTURE_RE = re.compile(
+    r"\b(?:will|would|shall|is\s+to|are\s+to|due\s+to|expected\s+to|scheduled|plans?\s+to|"
+    r"planned|set\s+to|must|is\s+to\s+be|have\s+until|has\s+until)\b",
+    re.IGNORECASE,
+)
+_PAST_COMPLETION_RE = re.compile(
+    r"\b(?:had|have|has)\s+(?:\w+\s+)?(?:finished|completed|left|withdrawn|pulled|departed|gone)\b"
+    r"|\b(?:completed|finished)\b",
+    re.IGNORECASE,
+)
+_COMPLETION_MARKER_RE = re.compile(
+    r"\b(?:complet\w*|finish\w*|final|last|ending|ended|to\s+a\s+close|to\s+an\s+end|all)\b",
+    re.IGNORECASE,
+)
+_PARTIAL_RE = re.compile(
+    r"\b(?:first|some|part\s+of|batch|group|convoy|initial|contingent\s+of)\b", re.IGNORECASE
+)
+_DEADLINE_IS_COMPLETION_RE = re.compile(
+    r"\b(?:(?:final|last)\s+day\s+allowed|deadline\s+day|on\s+the\s+day\s+of\s+the\s+deadline|"
+    r"on\s+the\s+deadline|met\s+the\s+deadline)\b",
+    re.IGNORECASE,
+)
+
+# -- Force-size filters -----------------------------------------------------------------------
+_SIZE_VETO_RE = re.compile(
+    r"\b(?:convoys?|killed|dead|died|deaths?|wounded|injur\w*|casualt\w*|captured|missing|"
+    r"evacuees|refugees|ceiling|capped|cap|limit|maximum|authori[sz]ed\s+(?:strength|level)|"
+    r"residual|additional|extra|reinforc\w*|dispatch\w*|send(?:s|ing)?|"
+    r"(?:will|would|to|shall|could|may|should)\s+(?:\w+\s+)?(?:remain|stay)|stay\s+behind|"
+    r"remain\s+behind)\b",
+    re.IGNORECASE,
+)
+_SIZE_MORE_RE = re.compile(r"^\s*more\b", re.IGNORECASE)
+_SIZE_PART_RE = re.compile(
+    r"\b(?:first|last|final|next)\s+(?:\w+\s+)?(?:convoy|group|batch|contingent|flight|"
+    r"rotation|wave|column)\b",
+    re.IGNORECASE,
+)
+_PEAK_RE = re.compile(r"\b(?:peak|height|at\s+most|maximum)\b", re.IGNORECASE)
+
+
+# -- Working records --------------------------------------------------------------------------
+@dataclass
+class _Analysed:
+    sentence: Sentence
+    evidence: Evidence
+    parties: list[PartyMention]
+    dates: list[DateMention]
+    sizes: list[ForceSize]
+    clauses: list[tuple[int, int]]  # absolute offsets
+    hits: list[_Hit] = field(default_factory=list)
+
+
+@dataclass
+class _Hit:
+    """A sentence stating that `deploying` leaves `host` (host None: named later in the text)."""
+
+    deploying: Party
+    host: str | None
+    anchor: int  # where the host is named (absolute offset), or the cue when it is not
+    how: str  # "stated", "order" or "unnamed"
+
+
+@dataclass
+class _Candidate:
+    role: str  # announced, deadline, completed, milestone
+    kind: str  # milestone kind
+    mention: DateMention
+    date: datetime.date | None
+    strength: int
+    evidence: Evidence
+    clause: str
+
+
+@dataclass
+class _Pair:
+    deploying: PartyRef
+    host: PartyRef
+    order: int
+    sentences: int = 0
+    how: set[str] = field(default_factory=set)
+    candidates: list[_Candidate] = field(default_factory=list)
+    sizes: list[tuple[int, int, ForceSize, Evidence]] = field(default_factory=list)
+    undated: list[tuple[str, Evidence, str]] = field(default_factory=list)
+    deadline_is_completion: bool = False
+
+
+def extract(
+    text: str,
+    published: datetime.date | None = None,
+    today: datetime.date | None = None,
+) -> ExtractionResult:
+    if text is None or not text.strip():
+        raise ExtractionError("the text is empty: there is nothing to extract")
+    today = today or datetime.date.today()
+    sentences = [s for s in split_sentences(text) if _RELEVANT_RE.search(s.text)]
+    reference = published or _reference_from_weekday(sentences, today) or today
+    context = DateContext(reference=reference, weekday_picks_year=published is None, today=today)
+    analysed = [_analyse(s, context) for s in sentences]
+    pairs = _find_pairs(analysed)
+    for item in analysed:
+        _attach(item, pairs, reference)
+    withdrawals = [_withdrawal(pair, reference) for pair in pairs.values()]
+    withdrawals.sort(key=lambda w: w[0])
+    return ExtractionResult(
+        reference_date=reference,
+        withdrawals=[w for _, w in withdrawals],
+        deployments=_deployments(analysed, pairs),
+    )
+
+
+def _reference_from_weekday(
+    sentences: list[Sentence], today: datetime.date
+) -> datetime.date | None:
+    """Without a publication date, "Monday, May 20th" dates the article itself."""
+    context = DateContext(reference=today, weekday_picks_year=True, today=today)
+    for sentence in sentences[:200]:
+        for mention in find_dates(sentence.text, sentence.start, context):
+            if mention.year_given and re.match(r"(?:\w+\s+)?[A-Z][a-z]+day,", mention.phrase):
+                return mention.nearest
+    return None
+
+
+def _analyse(sentence: Sentence, context: DateContext) -> _Analysed:
+    dateline = _DATELINE_RE.match(sentence.text)
+    skip = sentence.start + (dateline.end() if dateline else 0)
+    parties = [m for m in find_parties(sentence.text, sentence.start) if m.start >= skip]
+    sizes = find_force_sizes(sentence.text, sentence.start)
+    dates = [
+        d
+        for d in find_dates(sentence.text, sentence.start, context)
+        if not any(s.start <= d.start < s.end for s in sizes)
+    ]
+    clauses = []
+    start = sentence.start
+    for match in _CLAUSE_BREAK_RE.finditer(sentence.text):
+        clauses.append((start, sentence.start + match.start()))
+        start = sentence.start + match.end()
+    clauses.append((start, sentence.end))
+    evidence = Evidence(sentence.text, sentence.start, sentence.end)
+    return _Analysed(sentence, evidence, parties, dates, sizes, clauses)
+
+
+# -- Step 2: who leaves where -----------------------------------------------------------------
+def _find_pairs(analysed: list[_Analysed]) -> dict[tuple[str, str], _Pair]:
+    pairs: dict[tuple[str, str], _Pair] = {}
+    pending: list[tuple[_Analysed, _Hit]] = []
+    mission_hosts = {
+        m.party.mission_host: m.party
+        for item in analysed
+        for m in item.parties
+        if m.party.mission_host
+    }
+    previous_military = False
+    for index, item in enumerate(analysed):
+        military = bool(MILITARY_RE.search(item.sentence.text))
+        if military or previous_military:
+            item.hits = _sentence_hits(item)
+        previous_military = military
+        for hit in item.hits:
+            if hit.host is None:
+                pending.append((item, hit))
+                continue
+            _add_pair(pairs, hit, hit.host, index, mission_hosts)
+    for item, hit in pending:
+        host = _resolve_unnamed_host(hit, pairs, analysed)
+        if host:
+            hit.host = host
+            _add_pair(pairs, hit, host, analysed.index(item), mission_hosts)
+    for item in analysed:
+        item.hits = [h for h in item.hits if h.host]
+    return pairs
+
+
+def _add_pair(pairs, hit: _Hit, host: str, index: int, mission_hosts: dict) -> None:
+    deploying = hit.deploying
+    if deploying.ref.code == "UN" and host in mission_hosts:
+        deploying = mission_hosts[host]
+        hit.deploying = deploying
+    if deploying.ref.code == host:
+        return
+    key = (deploying.ref.code, host)
+    pair = pairs.get(key)
+    if pair is None:
+        pair = pairs[key] = _Pair(deploying.ref, STATES[host], order=index)
+    pair.how.add(hit.how)
+
+
+def _sentence_hits(item: _Analysed) -> list[_Hit]:
+    text, base = item.sentence.text, item.sentence.start
+    hits: list[_Hit] = []
+    for clause_start, clause_end in item.clauses:
+        clause = text[clause_start - base : clause_end - base]
+        mentions = [m for m in item.parties if clause_start <= m.start < clause_end]
+        for trigger in WITHDRAWAL_RE.finditer(clause):
+            hits.extend(_withdrawal_hits(clause, clause_start, trigger, mentions))
+        for order in ORDER_RE.finditer(clause):
+            hit = _order_hit(clause, clause_start, order, mentions)
+            if hit:
+                hits.append(hit)
+        for mention in mentions:
+            hit = _end_of_mission_hit(clause, clause_start, mention, mentions)
+            if hit:
+                hits.append(hit)
+        if WITHDRAWAL_RE.search(clause):
+            for mention in mentions:
+                if mention.party.mission_host:
+                    hits.append(_Hit(mention.party, mention.party.mission_host, mention.start, "stated"))
+    unique: dict[tuple[str, str | None], _Hit] = {}
+    for hit in hits:
+        unique.setdefault((hit.deploying.ref.code, hit.host), hit)
+    named = {code for code, host in unique if host}
+    return [h for (code, host), h in unique.items() if host or code not in named]
+
+
+def _withdrawal_hits(
+    clause: str, base: int, trigger: re.Match, mentions: list[PartyMention]
+) -> list[_Hit]:
+    weak = bool(_WEAK_TRIGGER_RE.search(trigger.group()))
+    after = [m for m in mentions if m.start >= base + trigger.end()]
+    hosts: list[PartyMention] = []
+    for mention in after:
+        gap = clause[trigger.end() : mention.start - base]
+        if len(gap) > 90 or not _can_be_host(clause, base, mention):
+            continue
+        ends_with_out_of = trigger.group().lower().endswith(("out of", "home"))
+        if (
+            _HOST_FROM_RE.match(gap)
+            or (ends_with_out_of and _HOST_DIRECT_RE.match(gap))
+            or (_LEAVE_OBJECT_RE.match(trigger.group()) and _HOST_DIRECT_RE.match(gap))
+            or (not weak and _HOST_PRESENCE_RE.match(gap))
+            or (trigger.group().lower().endswith("over") and _HOST_HANDOVER_RE.match(gap))
+        ):
+            if _NON_MILITARY_OBJECT_RE.search(gap) and not MILITARY_RE.search(gap):
+                return []
+            hosts = [mention] + _listed_after(clause, base, mention, after)
+            break
+    deploying = _deploying_party(clause, base, trigger, hosts[0] if hosts else None, mentions)
+    if deploying is None:
+        return []
+    if hosts:
+        return [
+            _Hit(deploying, h.code, h.start, "stated")
+            for h in hosts
+            if h.code != deploying.ref.code
+        ]
+    if weak:
+        return []
+    rest = clause[trigger.end() :]
+    if _UNNAMED_PLACE_RE.match(rest) or re.match(r"^\s+(?:\S+\s+){0,4}?(?:from|out\s+of)\s", rest):
+        return [_Hit(deploying, None, base + trigger.start(), "unnamed")]
+    return []
+
+
+def _can_be_host(clause: str, base: int, mention: PartyMention) -> bool:
+    if mention.party.ref.kind != "state":
+        return False
+    after = clause[mention.end - base :]
+    if _NOT_A_HOST_AFTER_RE.match(after):
+        return False
+    if mention.party.form == "adjective":
+        return bool(_ADJECTIVE_HOST_NOUN_RE.match(after))
+    return True
+
+
+_LIST_GAP_RE = re.compile(r"^[\s,]*(?:(?:in|at|by|on|and|or)\b[\s,]*){0,3}$", re.IGNORECASE)
+
+
+def _listed_after(
+    clause: str, base: int, first: PartyMention, after: list[PartyMention]
+) -> list[PartyMention]:
+    """ "out of Mali in 2022, Burkina Faso in 2023 and Niger at the end of that year"."""
+    listed: list[PartyMention] = []
+    previous = first
+    for mention in after:
+        if mention.start <= previous.start:
+            continue
+        gap = clause[previous.end - base : mention.start - base]
+        gap = _DATE_WORDS_RE.sub(" ", gap)
+        if not _LIST_GAP_RE.match(gap) or mention.party.ref.kind != "state":
+            break
+        listed.append(mention)
+        previous = mention
+    return listed
+
+
+_DATE_WORDS_RE = re.compile(
+    r"\b(?:the\s+)?(?:(?:end|beginning|start|middle)\s+of\s+)?(?:that\s+|the\s+same\s+|last\s+|"
+    r"this\s+|next\s+)?(?:year|month|(?:19|20)\d\d|January|February|March|April|May|June|July|"
+    r"August|September|October|November|December|\d{1,2}(?:st|nd|rd|th)?)\b",
+)
+
+
+def _deploying_party(
+    clause: str,
+    base: int,
+    trigger: re.Match,
+    host: PartyMention | None,
+    mentions: list[PartyMention],
+) -> Party | None:
+    host_start = host.start if host else base + trigger.end() + 60
+    candidates = [m for m in mentions if host is None or m.code != host.code]
+    # 1. "American forces", "French troops": a party naming soldiers, nearest the cue.
+    armed = [m for m in candidates if _FORCE_AFTER_PARTY_RE.match(clause[m.end - base :])]
+    inside = [m for m in armed if base + trigger.start() <= m.start < host_start]
+    if inside:
+        return inside[0].party
+    before = [m for m in armed if m.end <= base + trigger.start()]
+    if before:
+        return before[-1].party
+    # 2. The subject: the nearest party before the cue ("France's exit", "Russia ... moving").
+    before = [
+        m
+        for m in candidates
+        if m.end <= base + trigger.start()
+        and not re.search(r"\b(?:from|with|between|of|to|in)\s+(?:the\s+)?$", clause[: m.start - base])
+    ]
+    if before:
+        return before[-1].party
+    return None
+
+
+def _order_hit(
+    clause: str, base: int, order: re.Match, mentions: list[PartyMention]
+) -> _Hit | None:
+    """ "Burkina Faso gives French special forces one month to leave"; "expelled French forces"."""
+    after = [m for m in mentions if base + order.end() <= m.start <= base + order.end() + 60]
+    if not after:
+        return None
+    deploying = after[0]
+    expel = bool(_EXPEL_RE.match(order.group()))
+    rest = clause[deploying.end - base : deploying.end - base + 100]
+    if not expel and not _LEAVE_AFTER_ORDER_RE.search(rest):
+        return None
+    if deploying.party.form == "adjective" and not _FORCE_AFTER_PARTY_RE.match(rest):
+        return None
+    if not expel and not (
+        _FORCE_AFTER_PARTY_RE.match(rest) or MILITARY_RE.search(rest[:80])
+    ):
+        return None
+    before = [
+        m for m in mentions if m.end <= base + order.start() and m.party.ref.kind == "state"
+    ]
+    host = before[-1] if before else None
+    if host and host.code != deploying.code:
+        return _Hit(deploying.party, host.code, host.start, "stated")
+    return _Hit(deploying.party, None, base + order.start(), "order")
+
+
+def _end_of_mission_hit(
+    clause: str, base: int, mention: PartyMention, mentions: list[PartyMention]
+) -> _Hit | None:
+    """ "bringing the U.S. military mission in Iraq to a close"."""
+    if mention.party.ref.kind != "state" or mention.party.form == "adjective":
+        return None
+    if not _END_OF_MISSION_BEFORE_RE.search(clause[: mention.start - base]):
+        return None
+    if not _END_OF_MISSION_AFTER_RE.match(clause[mention.end - base :]):
+        return None
+    before = [m for m in mentions if m.end <= mention.start and m.code != mention.code]
+    if not before:
+        return None
+    return _Hit(before[-1].party, mention.code, mention.start, "stated")
+
+
+def _resolve_unnamed_host(
+    hit: _Hit, pairs: dict[tuple[str, str], _Pair], analysed: list[_Analysed]
+) -> str | None:
+    code = hit.deploying.ref.code
+    # 1. The text already says where this party withdraws from.
+    same = sorted((p for p in pairs.values() if p.deploying.code == code), key=lambda p: p.order)
+    if same:
+        return same[0].host.code
+    # 2. "Russian forces in Ukraine" elsewhere in the text.
+    for item in analysed:
+        text, base = item.sentence.text, item.sentence.start
+        for left, right in zip(item.parties, item.parties[1:]):
+            if left.code == code and right.party.ref.kind == "state" and right.code != code:
+                if _FORCES_IN_RE.match(text[left.end - base : right.start - base]):
+                    return right.code
+    # 3. "The junta expelled French forces": the host is the text's main host.
+    if hit.how == "order" and pairs:
+        return min(pairs.values(), key=lambda p: p.order).host.code
+    # 4. The state the text talks about most, other than the party itself.
+    counts: dict[str, int] = {}
+    for item in analysed:
+        for m in item.parties:
+            if m.party.ref.kind == "state" and m.code != code:
+                counts[m.code] = counts.get(m.code, 0) + 1
+    if counts:
+        best = max(counts, key=lambda c: counts[c])
+        if counts[best] >= 2:
+            return best
+    return None
+
+
+# -- Step 3: attach sentences and give dates their roles --------------------------------------
+def _attach(
+    item: _Analysed, pairs: dict[tuple[str, str], _Pair], reference: datetime.date
+) -> None:
+    if not pairs:
+        return
+    targets = _targets(item, pairs)
+    if not targets:
+        return
+    for pair, segment_start, segment_end in targets:
+        pair.sentences += 1
+        if _DEADLINE_IS_COMPLETION_RE.search(item.sentence.text):
+            pair.deadline_is_completion = True
+        for mention in item.dates:
+            if segment_start <= mention.start < segment_end:
+                candidate = _date_candidate(item, mention)
+                if candidate:
+                    pair.candidates.append(candidate)
+        for size in item.sizes:
+            if segment_start <= size.start < segment_end:
+                score = _size_score(item, size, pair, reference)
+                if score is not None:
+                    pair.sizes.append((score, size.start, size, item.evidence))
+        for kind, pattern in (
+            ("equipment_removal", r"\bremov\w*\s+(?:\S+\s+){0,6}?equipment\b"),
+            ("withdrawal_start", r"\b(?:ha(?:ve|s|d)\s+)?(?:started|begun|began)\s+the\s+withdrawal\b"),
+        ):
+            if re.search(pattern, item.sentence.text, re.IGNORECASE) and not item.dates:
+                pair.undated.append((kind, item.evidence, _clause_text(item, item.sentence.start)))
+
+
+def _targets(item: _Analysed, pairs: dict[tuple[str, str], _Pair]):
+    end = item.sentence.end
+    if item.hits:
+        hits = sorted(item.hits, key=lambda h: h.anchor)
+        out = []
+        for i, hit in enumerate(hits):
+            pair = pairs.get((hit.deploying.ref.code, hit.host))
+            if pair is None:
+                continue
+            start = item.sentence.start if i == 0 else hit.anchor
+            stop = hits[i + 1].anchor if i + 1 < len(hits) and hits[i + 1].how == "stated" else end
+            if hit.how != "stated":
+                start, stop = item.sentence.start, end
+            out.append((pair, start, max(stop, start + 1)))
+        if out:
+            return out
+    codes = {m.code for m in item.parties}
+    ordered = sorted(pairs.values(), key=lambda p: p.order)
+    both = [p for p in ordered if p.host.code in codes and p.deploying.code in codes]
+    by_host = [p for p in ordered if p.host.code in codes]
+    by_deploying = [p for p in ordered if p.deploying.code in codes]
+    chosen = (both or by_host or by_deploying)[:1]
+    if not chosen and not item.parties:
+        chosen = ordered[:1]
+    return [(p, item.sentence.start, end) for p in chosen]
+
+
+def _clause_of(item: _Analysed, offset: int) -> tuple[int, int]:
+    for start, end in item.clauses:
+        if start <= offset < end:
+            return start, end
+    return item.sentence.start, item.sentence.end
+
+
+def _clause_text(item: _Analysed, offset: int) -> str:
+    start, end = _clause_of(item, offset)
+    return item.sentence.text[start - item.sentence.start : end - item.sentence.start].strip()
+
+
+def _date_candidate(item: _Analysed, mention: DateMention) -> _Candidate | None:
+    base = item.sentence.start
+    clause_start, clause_end = _clause_of(item, mention.start)
+    clause = item.sentence.text[clause_start - base : clause_end - base]
+    left = clause[: mention.start - clause_start]
+    right = clause[mention.end - clause_start :]
+    phrase_left = clause[: max(0, mention.start - clause_start - (len(mention.phrase) - (mention.end - mention.start)))]
+
+    def candidate(role: str, kind: str, direction: str, strength: int = 1) -> _Candidate:
+        return _Candidate(
+            role, kind, mention, mention.resolve(direction), strength, item.evidence, clause.strip()
+        )
+
+    if mention.attributive or _DISTRACTOR_BEFORE_RE.search(phrase_left):
+        return None
+    about_withdrawal = bool(WITHDRAWAL_RE.search(clause) or EVENT_NOUN_RE.search(clause))
+    deadline_words = (
+        mention.duration
+        or mention.lead in _DEADLINE_LEADS
+        or _DEADLINE_AFTER_RE.match(right)
+        or _DEADLINE_BEFORE_RE.search(phrase_left)
+    )
+    if _SUPERSEDED_RE.search(clause):
+        if mention.lead in ("to", "until") and _NEW_DEADLINE_BEFORE_RE.search(left[-60:]):
+            return candidate("deadline", "deadline", "future", 2)
+        kind = "deadline" if deadline_words else (_nearest_cue(left, right) or "other")
+        return candidate("milestone", _MILESTONE_KIND.get(kind, "other"), "nearest")
+    if not about_withdrawal and not deadline_words:
+        return None
+    if deadline_words:
+        if mention.lead == "by" and _PAST_COMPLETION_RE.search(clause) and not _FUTURE_RE.search(clause):
+            return candidate("completed", "completion", "past")
+        if not about_withdrawal and not _DEADLINE_AFTER_RE.match(right):
+            return None
+        return candidate("deadline", "deadline", "future", 2)
+    cue = _nearest_cue(left, right)
+    future = bool(_FUTURE_RE.search(left[-60:])) and not _is_past(mention)
+    if cue in ("announce", "order", "agreement"):
+        return candidate("announced", _MILESTONE_KIND[cue], "past", 2)
+    if cue == "report":
+        if _PAST_COMPLETION_RE.search(right):
+            return candidate("completed", "completion", "past")
+        return candidate("announced", "announcement", "past", 1)
+    if cue == "start":
+        return candidate("milestone", "withdrawal_start", "future" if future else "nearest")
+    if cue in ("complete", "leave", "handover"):
+        if future:
+            return candidate("milestone", "other", "future")
+        complete = cue == "complete" or _COMPLETION_MARKER_RE.search(clause)
+        if cue == "handover" and not complete:
+            return candidate("milestone", "base_handover", "past")
+        if _PARTIAL_RE.search(clause) and not _COMPLETION_MARKER_RE.search(clause):
+            return candidate("milestone", "withdrawal_start", "past")
+        return candidate("completed", "completion", "past")
+    if cue == "equipment":
+        return candidate("milestone", "equipment_removal", "future" if future else "past")
+    return candidate("milestone", "other", "future" if future else "nearest")
+
+
+_MILESTONE_KIND = {
+    "announce": "announcement",
+    "report": "announcement",
+    "order": "order_to_leave",
+    "agreement": "agreement",
+    "start": "withdrawal_start",
+    "handover": "base_handover",
+    "complete": "completion",
+    "leave": "completion",
+    "equipment": "equipment_removal",
+    "deadline": "deadline",
+}
+
+
+def _is_past(mention: DateMention) -> bool:
+    return mention.past is not None and mention.past == mention.future
+
+
+def _nearest_cue(left: str, right: str) -> str | None:
+    """The cue ending nearest before the date, else the first one after it."""
+    best_left: tuple[int, int, str] | None = None
+    best_right: tuple[int, str] | None = None
+    window = left[-140:]
+    for kind, pattern in _CUE_RES:
+        for match in pattern.finditer(window):
+            key = (match.end(), -match.start(), kind)
+            if best_left is None or key[:2] > best_left[:2]:
+                best_left = key
+        match = pattern.search(right[:100])
+        if match and (best_right is None or match.start() < best_right[0]):
+            best_right = (match.start(), kind)
+    if best_left:
+        return best_left[2]
+    return best_right[1] if best_right else None
+
+
+def _size_score(
+    item: _Analysed, size: ForceSize, pair: _Pair, reference: datetime.date
+) -> int | None:
+    clause_start, clause_end = _clause_of(item, size.start)
+    base = item.sentence.start
+    clause = item.sentence.text[clause_start - base : clause_end - base]
+    if _SIZE_VETO_RE.search(clause) or _SIZE_PART_RE.search(clause):
+        return None
+    if _SIZE_MORE_RE.match(item.sentence.text[size.end - base :]) or re.search(
+        r"\bmore\s+(?:troops|soldiers|forces)\b", item.sentence.text[size.start - base : size.end - base]
+    ):
+        return None
+    # "At the height of the surge in 2007": a figure from years before is not today's force.
+    for mention in item.dates:
+        if clause_start <= mention.start < clause_end and mention.year_given:
+            if mention.nearest and mention.nearest.year < reference.year - 1:
+                return None
+    score = 1
+    if WITHDRAWAL_RE.search(clause):
+        score += 2
+    if any(
+        m.code == pair.deploying.code and size.start <= m.start < size.end + 40
+        for m in item.parties
+    ):
+        score += 1
+    if _PEAK_RE.search(clause):
+        score -= 1
+    return score
+
+
+# -- Step 4: choose -----------------------------------------------------------------------------
+def _withdrawal(pair: _Pair, reference: datetime.date) -> tuple[int, WithdrawalFact]:
+    announced = _choose_announced(pair)
+    completed = _choose_completed(pair, reference)
+    deadline = _choose_deadline(pair, announced, reference)
+    if deadline is None and pair.deadline_is_completion and completed:
+        deadline = completed
+    personnel = _choose_personnel(pair, reference)
+    milestones = _milestones(pair, announced, reference)
+    confidence = 0.5
+    if "stated" in pair.how:
+        confidence += 0.2
+    if pair.sentences >= 2:
+        confidence += 0.1
+    if personnel or announced or deadline or completed:
+        confidence += 0.1
+    summary = f"{pair.deploying.name} withdrawal from {pair.host.name}"
+    fact = WithdrawalFact(
+        deploying=pair.deploying,
+        host=pair.host,
+        personnel=personnel,
+        announced_on=announced,
+        deadline=deadline,
+        completed_on=completed,
+        milestones=milestones,
+        confidence=round(min(confidence, 0.95), 2),
+        summary=summary,
+    )
+    return pair.order, fact
+
+
+def _fact(candidate: _Candidate, date: datetime.date | None = None) -> DateFact:
+    return DateFact(
+        date=date or candidate.date,
+        precision=candidate.mention.precision,
+        phrase=candidate.mention.phrase,
+        evidence=candidate.evidence,
+    )
+
+
+_PRECISION_RANK = {"day": 0, "month": 1, "year": 2}
+
+
+def _choose_announced(pair: _Pair) -> DateFact | None:
+    options = [c for c in pair.candidates if c.role == "announced" and c.date]
+    if not options:
+        return None
+    best = max(options, key=lambda c: (c.strength, -c.date.toordinal()))
+    return _fact(best)
+
+
+def _choose_completed(pair: _Pair, reference: datetime.date) -> DateFact | None:
+    options = [
+        c
+        for c in pair.candidates
+        if c.role == "completed" and c.date and c.date <= reference + datetime.timedelta(days=1)
+    ]
+    if not options:
+        return None
+    best = max(options, key=lambda c: (c.date, -_PRECISION_RANK[c.mention.precision]))
+    return _fact(best)
+
+
+def _choose_deadline(
+    pair: _Pair, announced: DateFact | None, reference: datetime.date
+) -> DateFact | None:
+    options: list[tuple[_Candidate, datetime.date]] = []
+    for c in pair.candidates:
+        if c.role != "deadline":
+            continue
+        if c.mention.duration:
+            amount, unit = c.mention.duration
+            start = announced.date if announced and announced.precision == "day" else reference
+            options.append((c, add_duration(start, amount, unit)))
+        elif c.date:
+            options.append((c, c.date))
+    if not options:
+        return None
+    best, day = max(
+        options,
+        key=lambda o: (o[0].strength, o[1], -_PRECISION_RANK[o[0].mention.precision]),
+    )
+    return _fact(best, day)
+
+
+def _choose_personnel(pair: _Pair, reference: datetime.date) -> PersonnelFact | None:
+    if not pair.sizes:
+        return None
+    score, _, size, evidence = max(pair.sizes, key=lambda s: (s[0], -s[1]))
+    return PersonnelFact(value=size.value, qualifier=size.qualifier, evidence=evidence)
+
+
+def _milestones(
+    pair: _Pair, announced: DateFact | None, reference: datetime.date
+) -> list[MilestoneFact]:
+    seen: set[tuple[str, datetime.date | None]] = set()
+    milestones: list[MilestoneFact] = []
+    for c in pair.candidates:
+        date = c.date
+        if c.mention.duration:
+            start = announced.date if announced and announced.precision == "day" else reference
+            date = add_duration(start, *c.mention.duration)
+        if date is None or (c.kind, date) in seen:
+            continue
+        seen.add((c.kind, date))
+        milestones.append(MilestoneFact(c.kind, _fact(c, date), _shorten(c.clause), c.evidence))
+    for kind, evidence, clause in pair.undated:
+        if (kind, None) not in seen:
+            seen.add((kind, None))
+            milestones.append(MilestoneFact(kind, None, _shorten(clause), evidence))
+    milestones.sort(key=lambda m: (m.date is None, m.date.date if m.date else datetime.date.min))
+    return milestones
+
+
+def _shorten(text: str, limit: int = 200) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+# -- Deployments --------------------------------------------------------------------------------
+_DEPLOY_TO_RE = re.compile(r"\b(?:to|into|in)\s+(?:the\s+)?$", re.IGNORECASE)
+
+
+def _deployments(analysed: list[_Analysed], pairs: dict) -> list[DeploymentFact]:
+    found: dict[tuple[str, str], DeploymentFact] = {}
+    for item in analysed:
+        if item.hits:
+            continue
+        text, base = item.sentence.text, item.sentence.start
+        for cue in DEPLOYMENT_RE.finditer(text):
+            cue_at = base + cue.start()
+            hosts = [
+                m
+                for m in item.parties
+                if m.start > cue_at
+                and m.party.ref.kind == "state"
+                and _DEPLOY_TO_RE.search(text[: m.start - base])
+                and m.start - cue_at < 160
+            ]
+            deploying = [
+                m
+                for m in item.parties
+                if m.start < cue_at or _FORCE_AFTER_PARTY_RE.match(text[m.end - base :])
+            ]
+            if not hosts or not deploying:
+                continue
+            host = hosts[0]
+            party = next((m for m in deploying if m.code != host.code), None)
+            if party is None or (party.code, host.code) in found:
+                continue
+            sizes = item.sizes
+            personnel = (
+                PersonnelFact(sizes[0].value, sizes[0].qualifier, item.evidence) if sizes else None
+            )
+            found[(party.code, host.code)] = DeploymentFact(
+                deploying=party.party.ref,
+                host=STATES[host.code],
+                personnel=personnel,
+                since=None,
+                evidence=item.evidence,
+            )
+    return list(found.values())

@@ -1,0 +1,109 @@
+"""Force sizes: "about 1,000 troops", "roughly a thousand soldiers", "more than 12,000 troops and
+police", "a force of some 5,000", each with its qualifier."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+UNITS = {
+    "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+    "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13,
+    "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18,
+    "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60,
+    "seventy": 70, "eighty": 80, "ninety": 90, "a": 1, "an": 1,
+}  # fmt: skip
+SCALES = {"hundred": 100, "thousand": 1_000, "million": 1_000_000}
+
+_UNIT_WORDS = "|".join(sorted((re.escape(w) for w in UNITS), key=len, reverse=True))
+# "twenty-five", "a", "one", optionally "hundred", then optionally "thousand"/"million".
+WORD_NUMBER = (
+    rf"(?:{_UNIT_WORDS})(?:[\s-](?:one|two|three|four|five|six|seven|eight|nine))?"
+    r"(?:\s+hundred)?(?:\s+(?:thousand|million))?"
+)
+DIGIT_NUMBER = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
+NUMBER = rf"(?:{DIGIT_NUMBER})(?:\s+(?:thousand|million))?|{WORD_NUMBER}"
+
+QUALIFIERS = {
+    "about": "approximately", "approximately": "approximately", "approx.": "approximately",
+    "around": "approximately", "roughly": "approximately", "some": "approximately",
+    "nearly": "approximately", "almost": "approximately", "close to": "approximately",
+    "an estimated": "approximately", "estimated": "approximately", "just under": "approximately",
+    "more than": "more than", "over": "more than", "upwards of": "more than",
+    "in excess of": "more than", "just over": "more than",
+    "at least": "at least", "no fewer than": "at least", "no less than": "at least",
+    "a minimum of": "at least",
+    "up to": "up to", "as many as": "up to", "fewer than": "up to", "less than": "up to",
+    "no more than": "up to", "a maximum of": "up to",
+}  # fmt: skip
+_QUALIFIER = "|".join(sorted((re.escape(q) for q in QUALIFIERS), key=len, reverse=True))
+
+# Nouns that name soldiers; civilians, evacuees, vehicles and years are never force sizes.
+FORCE_NOUNS = (
+    r"troops|soldiers|servicemen|servicemembers|service\s+members|personnel|marines|"
+    r"paratroopers|peacekeepers|commandos|special\s+forces|forces|military\s+advisers|"
+    r"advisers|advisors|sailors|airmen|guardsmen|legionnaires|men|uniformed\s+personnel|"
+    r"blue\s+helmets|police|gendarmes|fighters|mercenaries|contractors"
+)
+# Up to four modifiers between number and noun: "400 special forces soldiers",
+# "1,000 American military personnel", "2,500 U.S. troops".
+_MODIFIERS = r"(?:[A-Za-z][\w.'’-]*\s+){0,4}?"
+FORCE_SIZE_RE = re.compile(
+    rf"(?:\b(?P<qual>{_QUALIFIER})\s+)?(?:the\s+|its\s+|their\s+|all\s+)?"
+    rf"\b(?P<num>{NUMBER})(?:-strong\s+(?:force|contingent|mission)\b|\s+{_MODIFIERS}(?P<noun>{FORCE_NOUNS})\b)"
+    rf"|\b(?:force|contingent|deployment|presence|garrison|mission)\s+(?:that\s+)?"
+    rf"(?:[a-z]+\s+){{0,4}}?(?:of|numbered|numbering|totalling|totaling)\s+"
+    rf"(?:(?P<qual2>{_QUALIFIER})\s+)?(?P<num2>{NUMBER})\b",
+    re.IGNORECASE,
+)
+
+
+# "in 2013 troops arrived": a bare year is not a force size unless a qualifier says so.
+_LOOKS_LIKE_YEAR_RE = re.compile(r"(?:19|20)\d\d")
+
+
+@dataclass(frozen=True)
+class ForceSize:
+    value: int
+    qualifier: str
+    start: int
+    end: int
+
+
+def parse_number(words: str) -> int | None:
+    """ "1,000" -> 1000, "1.5 million" -> 1500000, "a thousand" -> 1000, "twenty-five" -> 25."""
+    words = words.strip().lower().replace("-", " ")
+    scale = 1
+    for name, factor in SCALES.items():
+        if words.endswith(" " + name) and name != "hundred":
+            scale = factor
+            words = words[: -len(name) - 1].strip()
+    digits = words.replace(",", "")
+    try:
+        return round(float(digits) * scale)
+    except ValueError:
+        pass
+    total = 0
+    current = 0
+    for word in re.findall(r"[a-z]+", words):
+        if word in UNITS:
+            current += UNITS[word]
+        elif word == "hundred":
+            current = max(current, 1) * 100
+        else:
+            return None
+    total += current
+    return total * scale if total else None
+
+
+def find_force_sizes(text: str, offset: int = 0) -> list[ForceSize]:
+    sizes = []
+    for match in FORCE_SIZE_RE.finditer(text):
+        raw = match.group("num") or match.group("num2")
+        value = parse_number(raw)
+        if not value or value < 2 or _LOOKS_LIKE_YEAR_RE.fullmatch(raw) and not match.group("qual"):
+            continue
+        qualifier_word = (match.group("qual") or match.group("qual2") or "").lower()
+        qualifier = QUALIFIERS.get(qualifier_word, "exact")
+        sizes.append(ForceSize(value, qualifier, offset + match.start(), offset + match.end()))
+    return sizes
