@@ -60,6 +60,8 @@ WITHDRAWAL_RE = re.compile(
     r"|\bclos(?:e|es|ed|ing|ure)\s+(?:of\s+)?(?:\w+\s+){0,4}?(?:bases?|camps?|sites?|mission|presence)\b"
     r"|\bend(?:s|ed|ing)?\s+(?:\S+\s+){0,5}?(?:mission|presence|deployment|operations?)\b"
     r"|\bterminat\w*|\bwind(?:s|ing)?\s+down\b|\bwound\s+down\b"
+    r"|\b(?:bring|brings|bringing|brought|draw|draws|drawing|drew|come|comes|came|coming)\s+"
+    r"(?:\S+\s+){0,8}?to\s+(?:a\s+close|an\s+end)\b"
     r"|\breturn(?:s|ed|ing)?\s+(?:\w+\s+){0,5}?(?:bases?|sites?|camps?)\b",
     re.IGNORECASE,
 )
@@ -421,7 +423,7 @@ def _sentence_hits(item: _Analysed) -> list[_Hit]:
                 if mention.party.mission_host:
                     hits.append(_Hit(mention.party, mention.party.mission_host, mention.start, "stated"))
     unique: dict[tuple[str, str | None], _Hit] = {}
-    for hit in hits:
+    for hit in sorted(hits, key=lambda h: h.how != "order"):  # "order" knows the host is main
         unique.setdefault((hit.deploying.ref.code, hit.host), hit)
     named = {code for code, host in unique if host}
     return [h for (code, host), h in unique.items() if host or code not in named]
@@ -442,7 +444,7 @@ def _withdrawal_hits(
             _HOST_FROM_RE.match(gap)
             or (ends_with_out_of and _HOST_DIRECT_RE.match(gap))
             or (_LEAVE_OBJECT_RE.match(trigger.group()) and _HOST_DIRECT_RE.match(gap))
-            or (not weak and _HOST_PRESENCE_RE.match(gap))
+            or (not weak and _HOST_PRESENCE_RE.match(trigger.group()[-40:] + gap))
             or (trigger.group().lower().endswith("over") and _HOST_HANDOVER_RE.match(gap))
         ):
             if _NON_MILITARY_OBJECT_RE.search(gap) and not MILITARY_RE.search(gap):
@@ -593,7 +595,7 @@ def _resolve_unnamed_host(
                 if _FORCES_IN_RE.match(text[left.end - base : right.start - base]):
                     return right.code
     # 3. "The junta expelled French forces": the host is the text's main host.
-    if hit.how == "order" and pairs:
+    if pairs:
         return min(pairs.values(), key=lambda p: p.order).host.code
     # 4. The state the text talks about most, other than the party itself.
     counts: dict[str, int] = {}

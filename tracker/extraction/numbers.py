@@ -47,7 +47,11 @@ FORCE_NOUNS = (
 )
 # Up to four modifiers between number and noun: "400 special forces soldiers",
 # "1,000 American military personnel", "2,500 U.S. troops".
-_MODIFIERS = r"(?:[A-Za-z][\w.'’-]*\s+){0,4}?"
+_NOT_MODIFIERS = (
+    r"to|of|the|a|an|in|on|at|by|for|from|with|and|or|that|which|who|were|was|are|is|be|"
+    r"been|have|has|had|will|would|deadline|days?|weeks?|months?|years?"
+)
+_MODIFIERS = rf"(?:(?!(?:{_NOT_MODIFIERS})\b)[A-Za-z][\w.'’-]*\s+){{0,4}}?"
 FORCE_SIZE_RE = re.compile(
     rf"(?:\b(?P<qual>{_QUALIFIER})\s+)?(?:the\s+|its\s+|their\s+|all\s+)?"
     rf"\b(?P<num>{NUMBER})(?:-strong\s+(?:force|contingent|mission)\b|\s+{_MODIFIERS}(?P<noun>{FORCE_NOUNS})\b)"
@@ -58,6 +62,10 @@ FORCE_SIZE_RE = re.compile(
 )
 
 
+_AFTER_MONTH_RE = re.compile(
+    r"\b(?:January|February|March|April|May|June|July|August|September|October|November|"
+    r"December|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\.?\s+$"
+)
 # "in 2013 troops arrived": a bare year is not a force size unless a qualifier says so.
 _LOOKS_LIKE_YEAR_RE = re.compile(r"(?:19|20)\d\d")
 
@@ -100,6 +108,8 @@ def find_force_sizes(text: str, offset: int = 0) -> list[ForceSize]:
     sizes = []
     for match in FORCE_SIZE_RE.finditer(text):
         raw = match.group("num") or match.group("num2")
+        if _AFTER_MONTH_RE.search(text, max(0, match.start() - 12), match.start("num") if match.group("num") else match.start()):
+            continue  # "September 11 deadline": a day of the month
         value = parse_number(raw)
         if not value or value < 2 or _LOOKS_LIKE_YEAR_RE.fullmatch(raw) and not match.group("qual"):
             continue
