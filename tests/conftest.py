@@ -117,3 +117,13 @@ def niger_withdrawal(db):
         status=Milestone.State.PLANNED,
     )
     return withdrawal
+
+
+@pytest.fixture
+def web():
+    """A local web server on 127.0.0.1 (see tests/localweb.py); the internet is never used."""
+    from localweb import LocalWeb
+
+    server = LocalWeb()
+    yield server
+    server.close()

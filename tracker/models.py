@@ -79,6 +79,25 @@ class Party(models.Model):
         return self.name
 
 
+# Wire agencies whose stories other sites republish. A story is the agency's when the site
+# names it as publisher or the text carries its credit: "NIAMEY (AP) —", "(Reuters) -",
+# "© 2024 Reuters", "Copyright 2024 The Associated Press".
+WIRE_AGENCIES = {
+    "associated press": re.compile(r"(the )?associated press|ap( news)?", re.I),
+    "reuters": re.compile(r"(thomson )?reuters", re.I),
+    "agence france-presse": re.compile(r"agence france[- ]presse|afp", re.I),
+}
+WIRE_CREDIT = {
+    "associated press": re.compile(
+        r"\(AP\)\s*[—–-]|(©|copyright)\s*\d{4}\s*(the )?associated press", re.I
+    ),
+    "reuters": re.compile(r"\(Reuters\)\s*[—–-]|(©|copyright)\s*\d{4}\s*reuters", re.I),
+    "agence france-presse": re.compile(
+        r"\(AFP\)\s*[—–-]|(©|copyright)\s*\d{4}\s*(afp|agence france-presse)", re.I
+    ),
+}
+
+
 class Source(models.Model):
     """An article, press release or statement that the tracker has read."""
 
@@ -92,6 +111,9 @@ class Source(models.Model):
     url = models.URLField(max_length=2000, blank=True, default="")
     title = models.CharField(max_length=500, blank=True, default="")
     publisher = models.CharField(max_length=200, blank=True, default="")
+    # Who really published the story, for counting corroboration by distinct publishers: a
+    # wire story syndicated by two sites is one publisher (see publisher_key_for).
+    publisher_key = models.CharField(max_length=200, blank=True, default="")
     published_on = models.DateField(null=True, blank=True)
     text = models.TextField()
     # sha256 of the text with its whitespace collapsed: the same article pasted twice,
@@ -118,6 +140,24 @@ class Source(models.Model):
     def hash_text(text: str) -> str:
         normalised = re.sub(r"\s+", " ", text).strip()
         return hashlib.sha256(normalised.encode("utf-8")).hexdigest()
+
+    @staticmethod
+    def publisher_key_for(*, publisher: str, url: str, text: str) -> str:
+        """The publisher a story counts for: the wire agency that wrote it, when the site is
+        only republishing it; else the site's name or host; else the text itself (unknown
+        publishers each count once)."""
+        head, tail = text[:400], text[-400:]
+        for key, pattern in WIRE_AGENCIES.items():
+            if pattern.fullmatch(publisher.strip()) or WIRE_CREDIT[key].search(head + "\n" + tail):
+                return key
+        name = re.sub(r"^(the|www\.)\s*", "", publisher.strip().lower())
+        if name:
+            return name[:200]
+        host = (re.match(r"^https?://([^/:?#]+)", url.lower()) or [None, ""])[1]
+        host = re.sub(r"^(www|m|amp|mobile)\.", "", host)
+        if host:
+            return host[:200]
+        return f"unknown:{Source.hash_text(text)[:16]}"
 
     def sentence_context(self, start: int, end: int) -> tuple[str, str, str]:
         """The paragraph around [start, end), split into before / quote / after."""
@@ -600,7 +640,12 @@ class IngestJob(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     error = models.TextField(blank=True, default="")
     # What merging did: withdrawals created/updated, evidence added, conflicts, revisions.
+    # {"unchanged": true} when the source had been read before and nothing was done.
     changes = models.JSONField(default=dict, blank=True)
+    # Milliseconds per stage: {"fetch_ms": …, "extract_ms": …, "merge_ms": …}.
+    timings = models.JSONField(default=dict, blank=True)
+    # Things the user should know that did not stop the job ("invalid UTF-8 replaced").
+    warnings = models.JSONField(default=list, blank=True)
     task_id = models.CharField(max_length=64, blank=True, default="")
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
@@ -620,6 +665,8 @@ class IngestJob(models.Model):
                 condition=Q(state__in=["queued", "fetching", "extracting"]),
                 name="ingestjob_unfinished_idx",
             ),
+            # Serves "is this URL already known?" when a URL is submitted or a feed polled.
+            models.Index(fields=["url"], condition=~Q(url=""), name="ingestjob_url_idx"),
         ]
 
     def __str__(self) -> str:

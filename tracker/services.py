@@ -1,22 +1,33 @@
-"""Writes that touch several models: sources, ingest jobs, and merging extracted facts.
+"""Writes that touch several models: sources, ingest jobs, feeds, and merging extracted facts.
 
-Every function here is keyword-only, typed and atomic where it writes. Views, tasks and
-management commands call these; none of them holds a business rule of its own.
+Every function here is keyword-only, typed and atomic where it writes. Views, the API, tasks
+and management commands call these; none of them holds a business rule of its own.
+
+Ingest jobs move queued → fetching (URLs) → extracting → merged, or → failed with an error
+the user can read. A job whose source had been read before finishes at once as merged with
+`changes == {"unchanged": True}`.
 """
 
 import datetime as dt
 import logging
+import random
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 
-from django.db import IntegrityError, transaction
+from django.conf import settings
+from django.db import IntegrityError, OperationalError, transaction
+from django.db.models import Count, QuerySet
 from django.utils import timezone
 
+from tracker import fetching
 from tracker.models import (
     Conflict,
     DeadlineRevision,
     Deployment,
     Evidence,
+    Feed,
     IngestJob,
     Milestone,
     Party,
@@ -36,10 +47,21 @@ SINGLE_MILESTONE_KINDS = {
     Milestone.Kind.WITHDRAWAL_START,
     Milestone.Kind.COMPLETION,
 }
+UPLOAD_SUFFIXES = (".txt", ".md", ".html", ".htm")
+UNFINISHED_STATES = [IngestJob.State.QUEUED, IngestJob.State.FETCHING, IngestJob.State.EXTRACTING]
+REPLACED_WARNING = "invalid UTF-8 bytes were replaced with \ufffd"
 
 
 class IngestError(Exception):
     """A source that cannot be read; the message is shown to the user as it is."""
+
+
+class IngestRetry(Exception):
+    """Network trouble: the job is queued again and its task should retry after `delay`."""
+
+    def __init__(self, message: str, *, delay: float):
+        super().__init__(message)
+        self.delay = delay
 
 
 # ---------------------------------------------------------------------------------------
@@ -96,6 +118,7 @@ def source_get_or_create(
                 title=title[:500],
                 url=url,
                 publisher=publisher[:200],
+                publisher_key=Source.publisher_key_for(publisher=publisher, url=url, text=text),
                 published_on=published_on,
                 language=language,
             )
@@ -106,6 +129,13 @@ def source_get_or_create(
             raise
         return existing, False
     return source, True
+
+
+def source_was_merged(source: Source, *, excluding: IngestJob | None = None) -> bool:
+    jobs = source.jobs.filter(state=IngestJob.State.MERGED)
+    if excluding is not None:
+        jobs = jobs.exclude(pk=excluding.pk)
+    return jobs.exists()
 
 
 def ingest_job_enqueue(job: IngestJob) -> None:
@@ -142,8 +172,13 @@ def source_submit_text(
     publisher: str = "",
     published_on: dt.date | None = None,
     user=None,
+    warnings: list[str] | None = None,
+    enqueue: bool = True,
 ) -> tuple[Source, IngestJob | None]:
-    """Store a text as a source and queue its ingestion; (source, job or None if unchanged)."""
+    """Store a text as a source and queue its ingestion; (source, job or None if unchanged).
+
+    enqueue=False leaves the job for the caller to run (the bulk command runs it in-process).
+    """
     with transaction.atomic():
         source, created = source_get_or_create(
             text=text,
@@ -153,60 +188,264 @@ def source_submit_text(
             publisher=publisher,
             published_on=published_on,
         )
-        if not created and source.jobs.filter(state=IngestJob.State.MERGED).exists():
+        if not created and source_was_merged(source):
             return source, None
         job = IngestJob.objects.create(
             kind=IngestJob.Kind.FILE if origin in ("upload", "seed") else IngestJob.Kind.TEXT,
             label=(label or title or "pasted text")[:2000],
             source=source,
             published_on=published_on,
-            created_by=user if user is not None and user.is_authenticated else None,
+            created_by=user_or_none(user),
+            warnings=list(warnings or []),
         )
-        ingest_job_enqueue(job)
+        if enqueue:
+            ingest_job_enqueue(job)
     return source, job
 
 
-def ingest_job_run(*, job_id: int) -> IngestJob | None:
-    """Run one job: extract facts from its source and merge them. Idempotent.
+def user_or_none(user):
+    return user if user is not None and user.is_authenticated else None
+
+
+def source_submit_upload(
+    *,
+    name: str,
+    data: bytes,
+    user=None,
+    published_on: dt.date | None = None,
+    origin: str = Source.Origin.UPLOAD,
+    enqueue: bool = True,
+) -> tuple[Source, IngestJob | None]:
+    """Store an uploaded .txt, .md or .html file as a source; HTML gives its main text.
+
+    Invalid UTF-8 is replaced and the job says so in `warnings`.
+    """
+    suffix = Path(name).suffix.lower()
+    if suffix not in UPLOAD_SUFFIXES:
+        raise IngestError(
+            f"{name}: only .txt, .md and .html files can be ingested"
+            + (f" (not {suffix})" if suffix else "")
+        )
+    if len(data) > settings.TRACKER_FETCH_MAX_HTML_BYTES:
+        raise IngestError(f"{name}: larger than 5 MB")
+    text, replaced = decode_text(data, name=name)
+    if not text.strip():
+        raise IngestError(f"{name}: the file is empty")
+    title = Path(name).stem.replace("_", " ")
+    publisher = ""
+    if suffix in (".html", ".htm"):
+        try:
+            article = fetching.article_from_html(text)
+        except fetching.FetchError as exc:
+            raise IngestError(f"{name}: {exc}") from None
+        text, title = article.text, article.title or title
+        publisher, published_on = article.publisher, published_on or article.published_on
+    return source_submit_text(
+        text=text,
+        origin=origin,
+        label=Path(name).name,
+        title=title,
+        publisher=publisher,
+        published_on=published_on,
+        user=user,
+        warnings=[REPLACED_WARNING] if replaced else [],
+        enqueue=enqueue,
+    )
+
+
+def source_submit_url(
+    *,
+    url: str,
+    user=None,
+    feed: Feed | None = None,
+    published_on: dt.date | None = None,
+    enqueue: bool = True,
+) -> IngestJob:
+    """Queue a URL to be fetched and read. The URL is checked here; the fetch runs in a task.
+
+    A URL whose source was read before gives a job that is already finished (merged, with
+    `changes == {"unchanged": True}`); a URL already being read gives that job.
+    """
+    try:
+        canonical = fetching.url_canonical(url)
+    except fetching.FetchError as exc:
+        raise IngestError(str(exc)) from None
+    kind = IngestJob.Kind.FEED_ENTRY if feed is not None else IngestJob.Kind.URL
+    with transaction.atomic():
+        existing = Source.objects.filter(url=canonical).first()
+        if existing is not None and source_was_merged(existing):
+            now = timezone.now()
+            return IngestJob.objects.create(
+                kind=kind,
+                state=IngestJob.State.MERGED,
+                label=url.strip()[:2000],
+                url=canonical,
+                source=existing,
+                feed=feed,
+                published_on=published_on,
+                changes={"unchanged": True},
+                created_by=user_or_none(user),
+                started_at=now,
+                finished_at=now,
+            )
+        pending = IngestJob.objects.filter(url=canonical, state__in=UNFINISHED_STATES).first()
+        if pending is not None:
+            return pending
+        job = IngestJob.objects.create(
+            kind=kind,
+            label=url.strip()[:2000],
+            url=canonical,
+            feed=feed,
+            published_on=published_on,
+            created_by=user_or_none(user),
+        )
+        if enqueue:
+            ingest_job_enqueue(job)
+    return job
+
+
+def retry_delay(attempt: int) -> float:
+    """Exponential backoff with jitter: about base·2^(attempt-1) seconds, capped."""
+    ceiling = min(
+        settings.TRACKER_RETRY_BACKOFF_MAX, settings.TRACKER_RETRY_BACKOFF_BASE * 2 ** (attempt - 1)
+    )
+    # Jitter spreads the retries of many jobs that failed together (one site down).
+    return random.uniform(ceiling / 2, ceiling)
+
+
+def ingest_job_run(*, job_id: int, retry: bool = True) -> IngestJob | None:
+    """Run one job: fetch (URLs), extract facts, merge them. Idempotent.
 
     1. Claim the job by counting an attempt with a conditional UPDATE (a poison job stops
        after MAX_ATTEMPTS, also when the worker died mid-task).
-    2. Extract facts from the source text.
-    3. Merge them into the records in one transaction, and record what changed.
+    2. URL jobs: fetch the page safely and store its main text as the source; a source read
+       before finishes the job as unchanged.
+    3. Extract facts from the source text.
+    4. Merge them into the records in one transaction, and record what changed.
+
+    Network and database trouble raises IngestRetry (the job is queued again) while attempts
+    remain and retry is on; anything else fails the job with an error the user can read.
     """
     job = IngestJob.objects.filter(pk=job_id).select_related("source").first()
     if job is None or job.is_finished:
         return job
     if job.attempts >= IngestJob.MAX_ATTEMPTS:
-        ingest_job_fail(job=job, error=f"gave up after {job.attempts} attempts")
+        last = f": {job.error}" if job.error else ""
+        ingest_job_fail(job=job, error=f"gave up after {job.attempts} attempts{last}")
         return job
+    needs_fetch = job.source_id is None and bool(job.url)
     claimed = IngestJob.objects.filter(pk=job.pk, attempts=job.attempts).update(
         attempts=job.attempts + 1,
-        state=IngestJob.State.EXTRACTING,
+        state=IngestJob.State.FETCHING if needs_fetch else IngestJob.State.EXTRACTING,
         started_at=timezone.now(),
     )
     if not claimed:
         return job  # another worker took it
     job.refresh_from_db()
-    if job.source is None:
-        ingest_job_fail(job=job, error="the job has no source to read")
-        return job
+    try:
+        ingest_job_stages(job=job, needs_fetch=needs_fetch)
+    except fetching.FetchError as exc:
+        if not exc.retryable:
+            ingest_job_fail(job=job, error=str(exc))
+            return job
+        ingest_job_retry_or_fail(job=job, error=str(exc), retry=retry)
+    except OperationalError as exc:
+        # A lost connection or a deadlock between two merges: try again later.
+        log.warning("job %s: database trouble: %s", job.pk, exc)
+        ingest_job_retry_or_fail(job=job, error=f"database busy ({exc})", retry=retry)
+    except IngestError as exc:
+        ingest_job_fail(job=job, error=str(exc))
+    except Exception as exc:
+        # A bug or a time limit: logged with its traceback, and never left "running".
+        log.exception("job %s failed", job.pk)
+        ingest_job_fail(job=job, error=f"internal error ({exc.__class__.__name__}): {exc}")
+    return job
+
+
+def ingest_job_retry_or_fail(*, job: IngestJob, error: str, retry: bool) -> None:
+    if not retry or job.attempts >= IngestJob.MAX_ATTEMPTS:
+        suffix = f" after {job.attempts} attempts" if retry else ""
+        ingest_job_fail(job=job, error=f"{error}{suffix}")
+        return
+    delay = retry_delay(job.attempts)
+    # queued_at restarts so the stale sweep, which waits longer than any backoff, leaves a
+    # job alone while its task waits out the delay.
+    IngestJob.objects.filter(pk=job.pk).update(
+        state=IngestJob.State.QUEUED,
+        error=f"attempt {job.attempts} failed, retrying in {delay:.0f}s: {error}"[:2000],
+        queued_at=timezone.now(),
+    )
+    raise IngestRetry(error, delay=delay)
+
+
+def ingest_job_stages(*, job: IngestJob, needs_fetch: bool) -> None:
+    timings = dict(job.timings or {})
+    if needs_fetch:
+        started = time.monotonic()
+        article = url_read(url=job.url)
+        source, created = source_get_or_create(
+            text=article.text,
+            origin=Source.Origin.FEED if job.feed_id else Source.Origin.URL,
+            title=article.title,
+            url=job.url,
+            publisher=article.publisher,
+            published_on=job.published_on or article.published_on,
+        )
+        timings["fetch_ms"] = elapsed_ms(started)
+        job.source = source
+        job.state = IngestJob.State.EXTRACTING
+        job.timings = timings
+        job.warnings = list(job.warnings) + article.warnings
+        job.save(update_fields=["source", "state", "timings", "warnings"])
+        if not created and source_was_merged(source, excluding=job):
+            ingest_job_finish(job=job, changes={"unchanged": True})
+            return
     source = job.source
+    if source is None:
+        raise IngestError("the job has no source to read")
     from tracker import extraction
 
+    started = time.monotonic()
     try:
         result = extraction.extract(source.text, published=source.published_on)
     except extraction.ExtractionError as exc:
-        ingest_job_fail(job=job, error=str(exc))
-        return job
+        raise IngestError(str(exc)) from None
+    timings["extract_ms"] = elapsed_ms(started)
+    started = time.monotonic()
     with transaction.atomic():
         changes = source_merge_facts(source=source, result=result)
-        job.state = IngestJob.State.MERGED
-        job.changes = changes
-        job.error = ""
-        job.finished_at = timezone.now()
-        job.save(update_fields=["state", "changes", "error", "finished_at"])
-    return job
+        timings["merge_ms"] = elapsed_ms(started)
+        job.timings = timings
+        ingest_job_finish(job=job, changes=changes)
+
+
+def elapsed_ms(started: float) -> int:
+    return round((time.monotonic() - started) * 1000)
+
+
+def url_read(*, url: str) -> fetching.Article:
+    """Fetch a web page and read its main text, title, publisher and publication date."""
+    fetched = fetching.fetch(
+        url, max_bytes=settings.TRACKER_FETCH_MAX_HTML_BYTES, accept=fetching.HTML_TYPES
+    )
+    html, replaced = fetching.bytes_decode(fetched.content, charset=fetched.charset)
+    if fetched.content_type == "text/plain":
+        article = fetching.Article(text=html.strip())
+        if not article.text:
+            raise IngestError("the page is empty")
+    else:
+        article = fetching.article_from_html(html, url=fetched.url)
+    if replaced:
+        article.warnings.append(REPLACED_WARNING)
+    return article
+
+
+def ingest_job_finish(*, job: IngestJob, changes: dict) -> None:
+    job.state = IngestJob.State.MERGED
+    job.changes = changes
+    job.error = ""
+    job.finished_at = timezone.now()
+    job.save(update_fields=["state", "changes", "error", "finished_at", "timings"])
 
 
 def ingest_job_fail(*, job: IngestJob, error: str) -> None:
@@ -217,18 +456,192 @@ def ingest_job_fail(*, job: IngestJob, error: str) -> None:
 
 
 def ingest_jobs_requeue_stale(*, older_than: dt.timedelta = dt.timedelta(minutes=10)) -> int:
-    """Send again the jobs whose task was lost (broker down or wiped, worker killed)."""
+    """Send again the jobs whose task was lost (broker down or wiped, worker killed).
+
+    Queued jobs count from when they were queued; running ones from when they started, so a
+    job that waited long in a busy queue and has just started is not sent twice.
+    """
     cutoff = timezone.now() - older_than
+    running_cutoff = timezone.now() - max(
+        older_than, dt.timedelta(seconds=2 * settings.CELERY_TASK_TIME_LIMIT)
+    )
     stale = IngestJob.objects.filter(
-        state__in=[IngestJob.State.QUEUED, IngestJob.State.FETCHING, IngestJob.State.EXTRACTING],
-        queued_at__lt=cutoff,
+        state=IngestJob.State.QUEUED, queued_at__lt=cutoff
+    ) | IngestJob.objects.filter(
+        state__in=[IngestJob.State.FETCHING, IngestJob.State.EXTRACTING],
+        started_at__lt=running_cutoff,
     )
     count = 0
-    for job in stale:
-        IngestJob.objects.filter(pk=job.pk).update(queued_at=timezone.now())
-        ingest_job_enqueue(job)
-        count += 1
+    for job in stale.only("pk", "queued_at"):
+        # Claim by the old queued_at so two overlapping sweeps send a job once.
+        if IngestJob.objects.filter(pk=job.pk, queued_at=job.queued_at).update(
+            queued_at=timezone.now()
+        ):
+            with transaction.atomic():
+                ingest_job_enqueue(job)
+            count += 1
     return count
+
+
+# ---------------------------------------------------------------------------------------
+# Feeds
+
+
+def feed_add(*, url: str, interval_minutes: int = 60) -> Feed:
+    """Subscribe to an RSS or Atom feed (once per URL); it is polled on the next beat."""
+    try:
+        canonical = fetching.url_canonical(url)
+    except fetching.FetchError as exc:
+        raise IngestError(str(exc)) from None
+    if not 5 <= interval_minutes <= 7 * 24 * 60:
+        raise IngestError("the interval must be between 5 minutes and a week")
+    feed, created = Feed.objects.get_or_create(
+        url=canonical, defaults={"interval_minutes": interval_minutes}
+    )
+    if not created and (feed.interval_minutes, feed.active) != (interval_minutes, True):
+        feed.interval_minutes, feed.active = interval_minutes, True
+        feed.save(update_fields=["interval_minutes", "active"])
+    return feed
+
+
+def feed_poll(*, feed_id: int) -> int:
+    """Read a feed once; the number of new entries queued as jobs.
+
+    1. Fetch it with If-None-Match / If-Modified-Since; 304 means nothing new.
+    2. Parse it safely; every entry whose URL is not yet known becomes a queued IngestJob.
+    3. Record the ETag, Last-Modified, when it was polled and is due next, and any error
+       (errors never raise: they wait on the feed for a person, and the next poll retries).
+    """
+    feed = Feed.objects.filter(pk=feed_id).first()
+    if feed is None:
+        return 0
+    now = timezone.now()
+    next_poll = now + dt.timedelta(minutes=feed.interval_minutes)
+    headers = {}
+    if feed.etag:
+        headers["If-None-Match"] = feed.etag
+    if feed.last_modified:
+        headers["If-Modified-Since"] = feed.last_modified
+    try:
+        fetched = fetching.fetch(
+            feed.url,
+            max_bytes=settings.TRACKER_FETCH_MAX_FEED_BYTES,
+            accept=fetching.FEED_TYPES,
+            headers=headers,
+        )
+        parsed = None
+        if fetched.status != 304:
+            parsed = fetching.feed_parse(fetched.content, base_url=fetched.url)
+    except fetching.FetchError as exc:
+        Feed.objects.filter(pk=feed.pk).update(
+            last_polled_at=now, next_poll_at=next_poll, last_error=str(exc)[:2000]
+        )
+        return 0
+    queued = 0
+    with transaction.atomic():
+        for entry in parsed.entries if parsed else []:
+            try:
+                canonical = fetching.url_canonical(entry.url)
+            except fetching.FetchError:
+                continue  # a javascript: or ftp: link in a feed is not an article
+            if (
+                Source.objects.filter(url=canonical).exists()
+                or IngestJob.objects.filter(url=canonical).exists()
+            ):
+                continue
+            job = IngestJob.objects.create(
+                kind=IngestJob.Kind.FEED_ENTRY,
+                label=entry.url[:2000],
+                url=canonical,
+                feed=feed,
+                published_on=entry.published_on,
+            )
+            ingest_job_enqueue(job)
+            queued += 1
+        update = {"last_polled_at": now, "next_poll_at": next_poll, "last_error": ""}
+        if fetched.status != 304:
+            update["etag"] = fetched.etag
+            update["last_modified"] = fetched.last_modified
+            if parsed.title and not feed.title:
+                update["title"] = parsed.title
+        Feed.objects.filter(pk=feed.pk).update(**update)
+    return queued
+
+
+def feeds_poll_due(*, now: dt.datetime | None = None) -> int:
+    """Queue a poll for each active feed that is due; the number queued.
+
+    Each feed is claimed by moving its next_poll_at with a conditional UPDATE first, so
+    overlapping beats never poll a feed twice.
+    """
+    from tracker.tasks import feed_poll_task
+
+    now = now or timezone.now()
+    queued = 0
+    for feed in Feed.objects.filter(active=True, next_poll_at__lte=now).only(
+        "pk", "next_poll_at", "interval_minutes"
+    ):
+        claimed = Feed.objects.filter(pk=feed.pk, next_poll_at=feed.next_poll_at).update(
+            next_poll_at=now + dt.timedelta(minutes=feed.interval_minutes)
+        )
+        if not claimed:
+            continue
+        try:
+            feed_poll_task.apply_async(args=[feed.pk])
+        except Exception as exc:  # broker down: the feed stays due for the next beat
+            log.warning("broker unavailable, feed %s not polled: %s", feed.pk, exc)
+            Feed.objects.filter(pk=feed.pk).update(next_poll_at=feed.next_poll_at)
+            continue
+        queued += 1
+    return queued
+
+
+# ---------------------------------------------------------------------------------------
+# Corroboration
+
+
+def withdrawal_corroboration(withdrawal: Withdrawal, *, field: str | None = None) -> dict:
+    """How many distinct sources and distinct publishers back a withdrawal: {"sources": n,
+    "publishers": m}. With `field`, only the evidence that agrees with the record's value.
+
+    A wire story republished by two sites is two sources but one publisher.
+    """
+    evidence = Evidence.objects.filter(withdrawal=withdrawal)
+    if field is None:
+        return evidence.aggregate(
+            sources=Count("source", distinct=True),
+            publishers=Count("source__publisher_key", distinct=True),
+        )
+    rows = evidence.filter(field=field).values_list("value", "source_id", "source__publisher_key")
+    current = getattr(withdrawal, field, None)
+    precision = getattr(withdrawal, field.replace("_on", "_precision"), Precision.DAY)
+    if field == "deadline":
+        precision = withdrawal.deadline_precision
+
+    def agrees(value: str) -> bool:
+        if current is None:
+            return True
+        if isinstance(current, dt.date):
+            try:
+                stated = dt.date.fromisoformat(value)
+            except ValueError:
+                return False
+            return dates_agree(current, precision, stated, Precision.DAY)
+        return value == str(current)
+
+    agreeing = [(source_id, key) for value, source_id, key in rows if agrees(value)]
+    return {
+        "sources": len({source_id for source_id, _ in agreeing}),
+        "publishers": len({key for _, key in agreeing}),
+    }
+
+
+def withdrawals_with_corroboration(queryset: QuerySet[Withdrawal]) -> QuerySet[Withdrawal]:
+    """Annotate corroborating_sources and corroborating_publishers (one query for a list)."""
+    return queryset.annotate(
+        corroborating_sources=Count("evidence__source", distinct=True),
+        corroborating_publishers=Count("evidence__source__publisher_key", distinct=True),
+    )
 
 
 # ---------------------------------------------------------------------------------------

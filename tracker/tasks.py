@@ -1,13 +1,38 @@
-"""Celery entry points: take ids, re-fetch, call a service. Nothing else lives here."""
+"""Celery entry points: take ids, re-fetch, call a service. Nothing else lives here.
+
+acks_late with reject_on_worker_lost: a task whose worker dies is delivered again, and the
+attempt count in the database (not the broker) decides when a poison job stops.
+"""
 
 from celery import shared_task
 
 from tracker import services
+from tracker.models import IngestJob
+
+
+@shared_task(
+    bind=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    ignore_result=True,
+    max_retries=IngestJob.MAX_ATTEMPTS,
+)
+def source_ingest_task(self, job_id: int) -> None:
+    # In-process (eager) runs answer a web request: no sleeping retries there.
+    try:
+        services.ingest_job_run(job_id=job_id, retry=not self.request.is_eager)
+    except services.IngestRetry as exc:
+        raise self.retry(countdown=exc.delay, exc=exc) from None
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
-def source_ingest_task(job_id: int) -> None:
-    services.ingest_job_run(job_id=job_id)
+def feed_poll_task(feed_id: int) -> int:
+    return services.feed_poll(feed_id=feed_id)
+
+
+@shared_task(ignore_result=True)
+def feeds_poll_due_task() -> int:
+    return services.feeds_poll_due()
 
 
 @shared_task(ignore_result=True)

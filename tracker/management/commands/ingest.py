@@ -1,12 +1,19 @@
+"""`manage.py ingest PATH|URL…`: files, folders and URLs, read in this process.
+
+Every item is stored and merged here (no worker needed), so the summary is the outcome:
+"N ingested, N unchanged, N failed", each failure with its reason, exit status 1 if any
+failed. A bad item never stops the rest.
+"""
+
 import datetime as dt
+import sys
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from tqdm import tqdm
 
 from tracker import services
 from tracker.models import IngestJob, Source
-
-TEXT_SUFFIXES = {".txt", ".md", ".text"}
 
 
 def parse_published(raw: str | None) -> dt.date | None:
@@ -18,65 +25,92 @@ def parse_published(raw: str | None) -> dt.date | None:
         raise CommandError(f"--published {raw}: not a date (use YYYY-MM-DD)") from None
 
 
-def expand_paths(raw_paths: list[str]) -> tuple[list[Path], list[str]]:
-    """Files to read, and one problem line per path that gives none."""
-    files: list[Path] = []
+def is_url(raw: str) -> bool:
+    return "://" in raw or raw.lower().startswith(("http:", "https:"))
+
+
+def expand(raw_items: list[str]) -> tuple[list[str | Path], list[str]]:
+    """URLs and files to read, and one problem line per item that gives none."""
+    items: list[str | Path] = []
     problems: list[str] = []
-    for raw in raw_paths:
+    for raw in raw_items:
         path = Path(raw)
-        if path.is_dir():
-            found = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix in TEXT_SUFFIXES)
+        if is_url(raw):
+            items.append(raw)
+        elif path.is_dir():
+            found = sorted(
+                p
+                for p in path.rglob("*")
+                if p.is_file() and p.suffix.lower() in services.UPLOAD_SUFFIXES
+            )
             if not found:
-                problems.append(f"{raw}: directory holds no text files (.txt, .md)")
-            files.extend(found)
+                problems.append(f"{raw}: directory holds no text files (.txt, .md, .html)")
+            items.extend(found)
         elif path.is_file():
-            files.append(path)
+            items.append(path)
         else:
             problems.append(f"{raw}: no such file or directory")
-    return files, problems
+    return items, problems
 
 
 class Command(BaseCommand):
-    help = "Store article files as sources and queue their extraction and merging."
+    help = "Read article files, folders of them, and URLs into sources, and merge their facts."
 
     def add_arguments(self, parser):
-        parser.add_argument("paths", nargs="+", help="text files or folders of them")
+        parser.add_argument("items", nargs="+", metavar="PATH|URL", help="files, folders, URLs")
         parser.add_argument("--published", help="publication date of the articles, YYYY-MM-DD")
         parser.add_argument("--origin", default=Source.Origin.UPLOAD, choices=Source.Origin.values)
 
     def handle(self, *args, **options):
         published = parse_published(options["published"])
-        files, problems = expand_paths(options["paths"])
+        items, problems = expand(options["items"])
         ingested = unchanged = 0
-        for path in files:
-            try:
-                text, replaced = services.decode_text(path.read_bytes(), name=str(path))
-                if not text.strip():
-                    raise services.IngestError(f"{path}: the file is empty")
-                source, job = services.source_submit_text(
-                    text=text,
-                    origin=options["origin"],
-                    label=path.name,
-                    title=path.stem.replace("_", " "),
-                    published_on=published,
-                )
-            except (OSError, services.IngestError) as exc:
-                problems.append(str(exc) if str(path) in str(exc) else f"{path}: {exc}")
-                continue
-            if replaced:
-                self.stderr.write(f"{path}: invalid UTF-8 bytes were replaced")
-            if job is None:
+        # The bar goes to stderr and hides itself when stderr is not a terminal.
+        bar = tqdm(items, file=sys.stderr, unit="item", disable=None, leave=False)
+        for item in bar:
+            outcome, message = self.ingest_one(item, published, options["origin"])
+            with tqdm.external_write_mode(file=sys.stderr):
+                if outcome == "failed":
+                    problems.append(message)
+                else:
+                    self.stdout.write(message)
+            if outcome == "ingested":
+                ingested += 1
+            elif outcome == "unchanged":
                 unchanged += 1
-                self.stdout.write(f"{path}: unchanged (source {source.pk})")
-                continue
-            job.refresh_from_db()
-            ingested += 1
-            state = job.get_state_display()
-            self.stdout.write(f"{path}: source {source.pk}, job {job.pk} {state}")
-            if job.state == IngestJob.State.FAILED:
-                problems.append(f"{path}: {job.error}")
+        bar.close()
         for problem in problems:
             self.stderr.write(problem)
         self.stdout.write(f"{ingested} ingested, {unchanged} unchanged, {len(problems)} failed")
         if problems:
-            raise CommandError(f"{len(problems)} path(s) failed", returncode=1)
+            raise CommandError(f"{len(problems)} item(s) failed", returncode=1)
+
+    def ingest_one(self, item: str | Path, published: dt.date | None, origin: str):
+        """(outcome, line): outcome is "ingested", "unchanged" or "failed"."""
+        try:
+            if isinstance(item, Path):
+                source, job = services.source_submit_upload(
+                    name=str(item),
+                    data=item.read_bytes(),
+                    published_on=published,
+                    origin=origin,
+                    enqueue=False,
+                )
+            else:
+                job = services.source_submit_url(url=item, published_on=published, enqueue=False)
+        except (OSError, services.IngestError) as exc:
+            message = str(exc)
+            return "failed", message if str(item) in message else f"{item}: {message}"
+        if job is None:
+            return "unchanged", f"{item}: unchanged (source {source.pk})"
+        if not job.is_finished:
+            services.ingest_job_run(job_id=job.pk, retry=False)
+        job.refresh_from_db()
+        notes = "".join(f" ({warning})" for warning in job.warnings)
+        if job.state == IngestJob.State.FAILED:
+            return "failed", f"{item}: {job.error}"
+        if job.changes.get("unchanged"):
+            return "unchanged", f"{item}: unchanged (source {job.source_id})"
+        if job.state != IngestJob.State.MERGED:
+            return "failed", f"{item}: left {job.state} (another process is reading it)"
+        return "ingested", f"{item}: source {job.source_id}, job {job.pk} merged{notes}"

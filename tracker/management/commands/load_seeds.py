@@ -31,6 +31,10 @@ class Command(BaseCommand):
                 published_on=dt.date.fromisoformat(entry["published_on"])
                 if entry.get("published_on")
                 else None,
+                # Read here, not by a worker: a new user sees the records at once.
+                enqueue=False,
             )
-            state = "unchanged" if job is None else job.__class__.objects.get(pk=job.pk).state
+            if job is not None:
+                job = services.ingest_job_run(job_id=job.pk, retry=False)
+            state = "unchanged" if job is None else job.state
             self.stdout.write(f"{entry['file']}: {state}")

@@ -1,0 +1,301 @@
+"""Safe fetching: schemes, credentials, internal addresses on every hop, pinned connections,
+timeouts, size caps on decompressed bytes, content types; and parsing fetched bytes."""
+
+import ipaddress
+import socket
+import time
+
+import pytest
+from localweb import endless, gzip_bomb, silent, slow_drip
+
+from tracker import fetching
+from tracker.fetching import FetchError
+
+HTML = fetching.HTML_TYPES
+BIG = 5 * 1024 * 1024
+
+
+def only_127_0_0_1(ip) -> bool:
+    # Stands in for "the public internet" in tests: 127.0.0.1 is allowed, every other
+    # non-global address is still refused.
+    return ip == ipaddress.ip_address("127.0.0.1") or fetching.address_is_public(ip)
+
+
+@pytest.fixture
+def allow_private(settings):
+    settings.TRACKER_FETCH_ALLOW_PRIVATE = True
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("ftp://example.org/a", "only http and https"),
+        ("file:///etc/passwd", "only http and https"),
+        ("javascript:alert(1)", "only http and https"),
+        ("example.org/article", "only http and https"),
+        ("http://user:secret@example.org/", "user name or password"),
+        ("http://user@example.org/", "user name or password"),
+        ("http://exa mple.org/", "spaces"),
+        ("http://example.org:99999/", "malformed"),
+        ("http:///path", "no host"),
+    ],
+)
+def test_it_refuses_urls_it_will_not_fetch(url, message):
+    with pytest.raises(FetchError, match=message):
+        fetching.url_validate(url)
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "127.0.0.1",
+        "127.1.2.3",
+        "0.0.0.0",
+        "10.0.0.1",
+        "172.16.5.4",
+        "192.168.1.1",
+        "169.254.169.254",
+        "100.64.0.1",
+        "224.0.0.1",
+        "::1",
+        "fe80::1",
+        "fc00::1",
+        "::ffff:127.0.0.1",
+        "2002:7f00:1::",
+    ],
+)
+def test_it_treats_non_global_addresses_as_internal(address):
+    assert not fetching.address_is_public(ipaddress.ip_address(address))
+
+
+def test_it_treats_public_addresses_as_public():
+    assert fetching.address_is_public(ipaddress.ip_address("93.184.216.34"))
+    assert fetching.address_is_public(ipaddress.ip_address("2606:2800:220:1::1"))
+
+
+def test_it_refuses_loopback_by_default(web, settings):
+    assert settings.TRACKER_FETCH_ALLOW_PRIVATE is False
+    url = web.add("/a", "hello")
+    for candidate in (
+        url,
+        url.replace("127.0.0.1", "localhost"),
+        f"http://2130706433:{web.port}/a",
+    ):
+        with pytest.raises(FetchError, match="internal address"):
+            fetching.fetch(candidate, max_bytes=BIG, accept=HTML)
+    assert web.hits("/a") == 0
+
+
+def test_it_refuses_a_redirect_to_an_internal_address_on_any_hop(web):
+    for target in (
+        "http://127.0.0.2/admin",
+        "http://10.0.0.1/",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://100.64.0.1/",
+        "http://[::1]/",
+    ):
+        web.redirect("/r1", web.url("/r2"))
+        web.redirect("/r2", target)
+        with pytest.raises(FetchError, match="internal address"):
+            fetching.fetch(web.url("/r1"), max_bytes=BIG, accept=HTML, allow=only_127_0_0_1)
+
+
+def test_it_refuses_a_redirect_to_another_scheme_or_credentials(web):
+    web.redirect("/file", "file:///etc/passwd")
+    web.redirect("/cred", "http://admin:pw@127.0.0.1/")
+    with pytest.raises(FetchError, match="only http and https"):
+        fetching.fetch(web.url("/file"), max_bytes=BIG, accept=HTML, allow=only_127_0_0_1)
+    with pytest.raises(FetchError, match="user name or password"):
+        fetching.fetch(web.url("/cred"), max_bytes=BIG, accept=HTML, allow=only_127_0_0_1)
+
+
+def test_it_follows_five_redirects_and_refuses_the_sixth(web, allow_private):
+    web.add("/end", "<p>done</p>")
+    for i in range(6):
+        web.redirect(f"/hop{i}", f"/hop{i + 1}" if i < 5 else "/end")
+    assert fetching.fetch(web.url("/hop1"), max_bytes=BIG, accept=HTML).url.endswith("/end")
+    with pytest.raises(FetchError, match="more than 5 redirects"):
+        fetching.fetch(web.url("/hop0"), max_bytes=BIG, accept=HTML)
+
+
+def test_it_connects_to_the_address_it_checked(web, monkeypatch):
+    # DNS rebinding: the first answer is "public", a second look-up would say 10.0.0.1.
+    # The connection is pinned to the checked address, so no second look-up matters.
+    web.add("/a", "<p>pinned</p>")
+    real = socket.getaddrinfo
+    answers = iter(["127.0.0.1", "10.0.0.1", "10.0.0.1", "10.0.0.1"])
+
+    def fake(host, port, *args, **kwargs):
+        if host == "news.rebind.test":
+            address = next(answers)
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port))]
+        return real(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", fake)
+    got = fetching.fetch(
+        f"http://news.rebind.test:{web.port}/a", max_bytes=BIG, accept=HTML, allow=only_127_0_0_1
+    )
+    assert got.content == b"<p>pinned</p>"
+    assert web.requests[-1][1]["Host"] == f"news.rebind.test:{web.port}"
+
+
+def test_it_says_when_a_host_does_not_resolve():
+    with pytest.raises(FetchError, match="does not resolve") as caught:
+        fetching.fetch("http://no-such-host.invalid/", max_bytes=BIG, accept=HTML)
+    assert not caught.value.retryable
+
+
+def test_it_gives_up_on_a_slow_drip_at_the_total_timeout(web, allow_private, settings):
+    settings.TRACKER_FETCH_TOTAL_TIMEOUT = 1
+    web.add("/slow", handler=slow_drip(0.05))
+    started = time.monotonic()
+    with pytest.raises(FetchError, match="too long") as caught:
+        fetching.fetch(web.url("/slow"), max_bytes=BIG, accept=HTML)
+    assert time.monotonic() - started < 3
+    assert caught.value.retryable
+
+
+def test_it_gives_up_on_a_silent_server_at_the_read_timeout(web, allow_private, settings):
+    settings.TRACKER_FETCH_READ_TIMEOUT = 0.5
+    web.add("/silent", handler=silent)
+    with pytest.raises(FetchError, match="read timeout") as caught:
+        fetching.fetch(web.url("/silent"), max_bytes=BIG, accept=HTML)
+    assert caught.value.retryable
+
+
+def test_it_stops_an_endless_body_at_the_size_cap(web, allow_private):
+    web.add("/endless", handler=endless)
+    with pytest.raises(FetchError, match="larger than 1 MB"):
+        fetching.fetch(web.url("/endless"), max_bytes=1024 * 1024, accept=HTML)
+
+
+def test_it_refuses_a_declared_oversized_body_before_reading_it(web, allow_private):
+    web.add("/big", b"x" * (2 * 1024 * 1024 + 1), content_type="application/rss+xml")
+    with pytest.raises(FetchError, match="larger than 2 MB"):
+        fetching.fetch(web.url("/big"), max_bytes=2 * 1024 * 1024, accept=fetching.FEED_TYPES)
+
+
+def test_it_counts_the_cap_on_decompressed_bytes_of_a_gzip_bomb(web, allow_private):
+    bomb = gzip_bomb(64)  # 64 MB of zeros in about 64 KB
+    assert len(bomb) < 200_000
+    web.add("/bomb", bomb, headers={"Content-Encoding": "gzip"})
+    started = time.monotonic()
+    with pytest.raises(FetchError, match="decompressed"):
+        fetching.fetch(web.url("/bomb"), max_bytes=BIG, accept=HTML)
+    assert time.monotonic() - started < 5
+
+
+def test_it_refuses_a_wrong_content_type(web, allow_private):
+    web.add("/img", b"\x89PNG....", content_type="image/png")
+    with pytest.raises(FetchError, match="serves image/png, not a web page"):
+        fetching.fetch(web.url("/img"), max_bytes=BIG, accept=HTML)
+
+
+def test_it_retries_server_errors_but_not_client_errors(web, allow_private):
+    web.add("/down", "busy", status=503)
+    with pytest.raises(FetchError, match="503") as caught:
+        fetching.fetch(web.url("/down"), max_bytes=BIG, accept=HTML)
+    assert caught.value.retryable
+    with pytest.raises(FetchError, match="404") as caught:
+        fetching.fetch(web.url("/missing"), max_bytes=BIG, accept=HTML)
+    assert not caught.value.retryable
+
+
+def test_it_retries_a_refused_connection():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    with pytest.raises(FetchError, match="refused") as caught:
+        fetching.fetch(
+            f"http://127.0.0.1:{port}/", max_bytes=BIG, accept=HTML, allow=only_127_0_0_1
+        )
+    assert caught.value.retryable
+
+
+def test_it_sends_conditional_headers_and_understands_304(web, allow_private):
+    web.add("/feed", "<rss/>", content_type="application/rss+xml", headers={"ETag": '"v1"'})
+    first = fetching.fetch(web.url("/feed"), max_bytes=BIG, accept=fetching.FEED_TYPES)
+    assert first.etag == '"v1"'
+    again = fetching.fetch(
+        web.url("/feed"),
+        max_bytes=BIG,
+        accept=fetching.FEED_TYPES,
+        headers={"If-None-Match": first.etag},
+    )
+    assert again.status == 304
+
+
+def test_it_makes_one_canonical_url_per_article():
+    assert (
+        fetching.url_canonical("HTTPS://News.Example.org:443/a/b?id=3&utm_source=x#top")
+        == "https://news.example.org/a/b?id=3"
+    )
+    assert fetching.url_canonical("http://example.org") == "http://example.org/"
+
+
+def test_it_reads_the_main_text_and_metadata_of_a_page_without_scripts():
+    html = (
+        "<html><head><title>US troops leave Niger</title>"
+        '<meta property="og:site_name" content="Example News">'
+        '<meta property="article:published_time" content="2024-05-20T10:00:00Z">'
+        "<script>document.write('evil')</script></head><body><nav>Home | World</nav>"
+        "<article><h1>US troops leave Niger</h1>"
+        "<p onclick=\"alert('x')\">The United States agreed to withdraw about 1,000 troops "
+        "from Niger by September 15, officials said on Monday in Niamey.</p>"
+        "<script>alert('also evil')</script>"
+        "<p>The withdrawal of the American forces from the two bases began in June.</p>"
+        "</article></body></html>"
+    )
+    article = fetching.article_from_html(html, url="https://news.example.org/niger")
+    assert "1,000 troops" in article.text
+    assert "evil" not in article.text and "alert" not in article.text and "<" not in article.text
+    assert article.title == "US troops leave Niger"
+    assert article.publisher == "Example News"
+    assert article.published_on.isoformat() == "2024-05-20"
+
+
+def test_it_decodes_invalid_utf8_with_replacement_and_says_so():
+    text, replaced = fetching.bytes_decode("Niger caf\u00e9 ".encode() + b"\xff\xfe ok")
+    assert replaced and "\ufffd" in text and text.endswith("ok")
+    with pytest.raises(FetchError, match="binary"):
+        fetching.bytes_decode(b"\x89PNG\x00\x00\x00")
+
+
+def test_it_reads_entries_of_rss_and_atom_feeds():
+    rss = (
+        b'<?xml version="1.0"?><rss version="2.0"><channel><title>Wire</title>'
+        b"<item><title>One</title><link>https://example.org/one</link>"
+        b"<pubDate>Mon, 20 May 2024 10:00:00 GMT</pubDate></item>"
+        b"<item><title>Two</title><link>/two</link></item></channel></rss>"
+    )
+    feed = fetching.feed_parse(rss, base_url="https://example.org/feed.xml")
+    assert feed.title == "Wire"
+    assert [e.url for e in feed.entries] == ["https://example.org/one", "https://example.org/two"]
+    assert feed.entries[0].published_on.isoformat() == "2024-05-20"
+    atom = (
+        b'<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"><title>A</title>'
+        b'<entry><title>E</title><link href="https://example.org/e"/>'
+        b"<updated>2024-06-01T00:00:00Z</updated></entry></feed>"
+    )
+    assert fetching.feed_parse(atom).entries[0].url == "https://example.org/e"
+
+
+def test_it_refuses_an_entity_expansion_bomb_and_non_xml_feeds():
+    bomb = (
+        b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+        b'<!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">'
+        b'<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">]>'
+        b"<rss><channel><title>&lol3;</title></channel></rss>"
+    )
+    with pytest.raises(FetchError, match="entities"):
+        fetching.feed_parse(bomb)
+    external = (
+        b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+        b"<rss><channel><title>&x;</title></channel></rss>"
+    )
+    with pytest.raises(FetchError, match="entities"):
+        fetching.feed_parse(external)
+    with pytest.raises(FetchError, match="not well-formed XML"):
+        fetching.feed_parse(b"<html><body>Not a feed<br></body></html>")
+    with pytest.raises(FetchError, match="not an RSS or Atom feed"):
+        fetching.feed_parse(b"<?xml version='1.0'?><html><body/></html>")

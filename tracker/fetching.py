@@ -1,0 +1,440 @@
+"""Fetching user-supplied URLs safely, and reading articles and feeds from the bytes.
+
+Every URL here comes from a user or from a feed, so:
+- only http and https, and no user name or password in the URL;
+- the host name is resolved once per hop; every address must be global (not loopback,
+  private, link-local, CGNAT, multicast…) unless TRACKER_FETCH_ALLOW_PRIVATE is on; the
+  connection then goes to that checked address, so a DNS answer that changes between the
+  check and the connect (rebinding) cannot reach an internal host;
+- at most TRACKER_FETCH_MAX_REDIRECTS redirects, each checked like the first URL;
+- connect, read and total timeouts; a size cap counted on decompressed bytes (gzip bombs);
+- feedparser and trafilatura never fetch anything: they parse the bytes fetched here.
+
+Network trouble (timeouts, refused connections, 5xx, 429) raises FetchError(retryable=True);
+everything else the user must fix raises FetchError(retryable=False).
+"""
+
+import datetime as dt
+import io
+import ipaddress
+import re
+import socket
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from urllib.parse import SplitResult, parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+
+import urllib3
+from django.conf import settings
+from requests.certs import where as ca_bundle
+
+HTML_TYPES = ("text/html", "application/xhtml+xml", "text/plain")
+FEED_TYPES = (
+    "application/rss+xml",
+    "application/atom+xml",
+    "application/rdf+xml",
+    "application/xml",
+    "text/xml",
+    "text/plain",
+)
+REDIRECT_STATUSES = {301, 302, 303, 307, 308}
+# Query parameters that only track the reader; two links that differ in them are one article.
+TRACKING_PARAMS = re.compile(r"^(utm_\w+|fbclid|gclid|mc_cid|mc_eid|ocid|cmpid|smid)$", re.I)
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+class FetchError(Exception):
+    """A URL that could not be fetched; the message is shown to the user as it is."""
+
+    def __init__(self, message: str, *, retryable: bool = False):
+        super().__init__(message)
+        self.retryable = retryable
+
+
+@dataclass(frozen=True)
+class Fetched:
+    url: str  # after redirects
+    status: int  # 200, or 304 when a conditional GET found nothing new
+    content: bytes = b""
+    content_type: str = ""
+    charset: str = ""
+    etag: str = ""
+    last_modified: str = ""
+
+
+# ---------------------------------------------------------------------------------------
+# URLs and addresses
+
+
+def url_validate(url: str) -> SplitResult:
+    """The parts of a URL we are willing to fetch, or FetchError saying why not."""
+    url = (url or "").strip()
+    if not url:
+        raise FetchError("the URL is empty")
+    if re.search(r"[\x00-\x20\x7f]", url):
+        raise FetchError("the URL contains spaces or control characters")
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https"):
+        shown = f"{scheme}:" if scheme else "no scheme"
+        raise FetchError(f"only http and https URLs can be fetched ({shown})")
+    if "@" in parts.netloc:
+        raise FetchError("URLs with a user name or password are refused")
+    if not parts.hostname:
+        raise FetchError("the URL has no host name")
+    try:
+        parts.port  # noqa: B018 — raises on a malformed port
+        parts.hostname.encode("idna")
+    except (ValueError, UnicodeError):
+        raise FetchError("the URL's host or port is malformed") from None
+    return parts
+
+
+def url_canonical(url: str) -> str:
+    """One spelling per article: lower-case host, no default port, fragment or tracking."""
+    parts = url_validate(url)
+    scheme = parts.scheme.lower()
+    host = parts.hostname.encode("idna").decode("ascii").lower()
+    if ":" in host:
+        host = f"[{host}]"
+    port = parts.port
+    netloc = host if port in (None, 80 if scheme == "http" else 443) else f"{host}:{port}"
+    pairs = parse_qsl(parts.query, keep_blank_values=True)
+    query = urlencode([(k, v) for k, v in pairs if not TRACKING_PARAMS.match(k)])
+    return urlunsplit((scheme, netloc, parts.path or "/", query, ""))
+
+
+def address_is_public(ip: IPAddress) -> bool:
+    # An IPv4 address wrapped in IPv6 (::ffff:127.0.0.1, 6to4) is judged as the IPv4 one.
+    if isinstance(ip, ipaddress.IPv6Address):
+        inner = ip.ipv4_mapped or ip.sixtofour
+        if inner is not None:
+            return address_is_public(inner)
+    return ip.is_global and not ip.is_multicast
+
+
+def host_resolve(host: str, port: int) -> list[IPAddress]:
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        if exc.errno == socket.EAI_AGAIN:
+            raise FetchError(f"{host}: DNS lookup failed for now", retryable=True) from None
+        raise FetchError(f"{host}: the host name does not resolve") from None
+    except UnicodeError:
+        raise FetchError(f"{host}: the host name is malformed") from None
+    addresses = []
+    for info in infos:
+        ip = ipaddress.ip_address(info[4][0].split("%")[0])
+        if ip not in addresses:
+            addresses.append(ip)
+    if not addresses:
+        raise FetchError(f"{host}: the host name does not resolve")
+    return addresses
+
+
+def address_check(
+    host: str, port: int, *, allow: Callable[[IPAddress], bool] | None = None
+) -> IPAddress:
+    """The address to connect to, after checking every address the name resolves to."""
+    if allow is None:
+        allow_private = settings.TRACKER_FETCH_ALLOW_PRIVATE
+
+        def allow(ip: IPAddress) -> bool:
+            return allow_private or address_is_public(ip)
+
+    addresses = host_resolve(host, port)
+    for ip in addresses:
+        if not allow(ip):
+            # One internal answer is enough to refuse: a mixed answer is a rebinding trick.
+            raise FetchError(f"{host} resolves to {ip}, an internal address: refused")
+    return addresses[0]
+
+
+# ---------------------------------------------------------------------------------------
+# Fetching
+
+
+def fetch(
+    url: str,
+    *,
+    max_bytes: int,
+    accept: tuple[str, ...],
+    headers: dict[str, str] | None = None,
+    allow: Callable[[IPAddress], bool] | None = None,
+) -> Fetched:
+    """GET a URL with every check in the module docstring; the body as bytes."""
+    current = url
+    deadline = time.monotonic() + settings.TRACKER_FETCH_TOTAL_TIMEOUT
+    for _hop in range(settings.TRACKER_FETCH_MAX_REDIRECTS + 1):
+        parts = url_validate(current)
+        port = parts.port or (443 if parts.scheme.lower() == "https" else 80)
+        ip = address_check(parts.hostname, port, allow=allow)
+        response = request_pinned(parts, ip, port, headers=headers or {})
+        try:
+            status = response.status
+            if status in REDIRECT_STATUSES:
+                location = response.headers.get("Location")
+                if not location:
+                    raise FetchError(f"{current}: redirect without a Location")
+                current = urljoin(current, location.strip())
+                continue
+            if status == 304:
+                return Fetched(url=current, status=304)
+            if status == 429 or status >= 500:
+                raise FetchError(f"the server answered {status}", retryable=True)
+            if status != 200:
+                raise FetchError(f"the server answered {status} {response.reason or ''}".strip())
+            media_type, charset = content_type_parse(response.headers.get("Content-Type", ""))
+            if media_type and media_type not in accept:
+                raise FetchError(f"the URL serves {media_type}, not {describe_types(accept)}")
+            content = body_read(response, max_bytes=max_bytes, deadline=deadline)
+            return Fetched(
+                url=current,
+                status=status,
+                content=content,
+                content_type=media_type,
+                charset=charset,
+                etag=response.headers.get("ETag", "")[:300],
+                last_modified=response.headers.get("Last-Modified", "")[:100],
+            )
+        finally:
+            response.release_conn()
+            response.close()
+    raise FetchError(f"more than {settings.TRACKER_FETCH_MAX_REDIRECTS} redirects")
+
+
+def request_pinned(
+    parts: SplitResult, ip: IPAddress, port: int, *, headers: dict[str, str]
+) -> urllib3.HTTPResponse:
+    """Open a GET to the checked address, naming the host only in Host, SNI and the cert."""
+    host = parts.hostname
+    timeout = urllib3.Timeout(
+        connect=settings.TRACKER_FETCH_CONNECT_TIMEOUT, read=settings.TRACKER_FETCH_READ_TIMEOUT
+    )
+    if parts.scheme.lower() == "https":
+        pool = urllib3.HTTPSConnectionPool(
+            str(ip),
+            port,
+            timeout=timeout,
+            retries=False,
+            maxsize=1,
+            cert_reqs="CERT_REQUIRED",
+            ca_certs=ca_bundle(),
+            server_hostname=host,
+            assert_hostname=host,
+        )
+        default_port = 443
+    else:
+        pool = urllib3.HTTPConnectionPool(str(ip), port, timeout=timeout, retries=False, maxsize=1)
+        default_port = 80
+    host_header = f"[{host}]" if ":" in host else host
+    if port != default_port:
+        host_header = f"{host_header}:{port}"
+    path = urlunsplit(("", "", parts.path or "/", parts.query, ""))
+    try:
+        return pool.urlopen(
+            "GET",
+            path,
+            headers={
+                "Host": host_header,
+                "User-Agent": settings.TRACKER_FETCH_USER_AGENT,
+                "Accept-Encoding": "gzip, deflate",
+                **headers,
+            },
+            redirect=False,
+            retries=False,
+            preload_content=False,
+            decode_content=True,
+            assert_same_host=False,
+        )
+    except urllib3.exceptions.SSLError as exc:
+        raise FetchError(f"{host}: TLS failed ({exc.__class__.__name__})") from None
+    except (urllib3.exceptions.HTTPError, OSError) as exc:
+        raise FetchError(f"{host}: {network_problem(exc)}", retryable=True) from None
+
+
+def network_problem(exc: BaseException) -> str:
+    # NewConnectionError is a ConnectTimeoutError in urllib3: ask the cause first.
+    if isinstance(exc, urllib3.exceptions.NewConnectionError):
+        if isinstance(exc.__context__, ConnectionRefusedError) or "refused" in str(exc):
+            return "the connection was refused"
+        return "the connection failed"
+    if isinstance(exc, urllib3.exceptions.ConnectTimeoutError):
+        return "the connection timed out"
+    if isinstance(exc, urllib3.exceptions.ReadTimeoutError | TimeoutError | socket.timeout):
+        return "the server stopped answering (read timeout)"
+    return f"network error ({exc.__class__.__name__})"
+
+
+def body_read(response: urllib3.HTTPResponse, *, max_bytes: int, deadline: float) -> bytes:
+    """The decompressed body, refused past max_bytes or the total deadline."""
+    limit = f"{max_bytes // (1024 * 1024)} MB" if max_bytes >= 1024 * 1024 else f"{max_bytes} B"
+    declared = response.headers.get("Content-Length", "")
+    if declared.isdigit() and int(declared) > max_bytes:
+        raise FetchError(f"the response is larger than {limit}")
+    # A slow drip of bytes never trips the read timeout; this timer unblocks the read.
+    watchdog = threading.Timer(max(0.0, deadline - time.monotonic()), response.shutdown)
+    watchdog.daemon = True
+    watchdog.start()
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        # stream() decompresses at most one chunk at a time, so a gzip bomb stops at the cap.
+        for chunk in response.stream(64 * 1024, decode_content=True):
+            size += len(chunk)
+            if size > max_bytes:
+                raise FetchError(f"the response is larger than {limit} (decompressed)")
+            chunks.append(chunk)
+            if time.monotonic() > deadline:
+                raise FetchError("the download took too long", retryable=True)
+    except urllib3.exceptions.DecodeError:
+        raise FetchError("the response is not valid gzip or deflate") from None
+    except (urllib3.exceptions.HTTPError, OSError, ValueError) as exc:
+        if time.monotonic() >= deadline:
+            raise FetchError("the download took too long", retryable=True) from None
+        raise FetchError(network_problem(exc), retryable=True) from None
+    finally:
+        watchdog.cancel()
+    return b"".join(chunks)
+
+
+def content_type_parse(header: str) -> tuple[str, str]:
+    media_type, _, params = header.partition(";")
+    charset = ""
+    match = re.search(r"charset=\"?([\w.:-]+)", params, re.I)
+    if match:
+        charset = match.group(1).lower()
+    return media_type.strip().lower(), charset
+
+
+def describe_types(accept: tuple[str, ...]) -> str:
+    return "a feed" if "application/rss+xml" in accept else "a web page"
+
+
+# ---------------------------------------------------------------------------------------
+# Reading bytes: text, articles, feeds
+
+
+def bytes_decode(content: bytes, *, charset: str = "") -> tuple[str, bool]:
+    """Text from fetched bytes; (text, had_invalid_bytes). Binary content is refused."""
+    if b"\x00" in content[:65536]:
+        raise FetchError("the response is binary, not text")
+    if not charset:
+        match = re.search(rb"<meta[^>]+charset=[\"']?([\w.:-]+)", content[:4096], re.I)
+        charset = match.group(1).decode("ascii").lower() if match else "utf-8"
+    try:
+        "".encode(charset)
+    except LookupError:
+        charset = "utf-8"
+    try:
+        return content.decode(charset), False
+    except UnicodeDecodeError:
+        return content.decode(charset, errors="replace"), True
+
+
+@dataclass
+class Article:
+    text: str
+    title: str = ""
+    publisher: str = ""
+    published_on: dt.date | None = None
+    canonical_url: str = ""
+    warnings: list[str] = field(default_factory=list)
+
+
+def article_from_html(html: str, *, url: str = "") -> Article:
+    """The main text and metadata of a page. Scripts and markup never reach the text."""
+    import trafilatura
+
+    doc = trafilatura.bare_extraction(
+        html,
+        url=url or None,
+        with_metadata=True,
+        include_comments=False,
+        include_tables=True,
+        include_links=False,
+    )
+    text = (getattr(doc, "text", "") or "").strip()
+    if not text:
+        # Pages without an article body (short notices): the visible text, scripts removed.
+        text = (trafilatura.html2txt(html) or "").strip()
+    if not text:
+        raise FetchError("no readable text found on the page")
+    published = None
+    raw_date = getattr(doc, "date", None) or ""
+    if raw_date:
+        try:
+            published = dt.date.fromisoformat(raw_date[:10])
+        except ValueError:
+            published = None
+    canonical = ""
+    candidate = getattr(doc, "url", None) or ""
+    if candidate and url:
+        # A page may name its canonical URL, but only on its own host: a canonical link
+        # pointing elsewhere could shadow another site's article.
+        try:
+            if urlsplit(candidate).hostname == urlsplit(url).hostname:
+                canonical = url_canonical(candidate)
+        except FetchError:
+            canonical = ""
+    return Article(
+        text=text,
+        title=(getattr(doc, "title", "") or "")[:500],
+        publisher=(getattr(doc, "sitename", "") or urlsplit(url).hostname or "")[:200],
+        published_on=published,
+        canonical_url=canonical,
+    )
+
+
+@dataclass(frozen=True)
+class FeedEntry:
+    url: str
+    title: str
+    published_on: dt.date | None
+
+
+@dataclass
+class ParsedFeed:
+    title: str
+    entries: list[FeedEntry]
+
+
+def feed_parse(content: bytes, *, base_url: str = "") -> ParsedFeed:
+    """Entries of an RSS or Atom document. DTD entities are refused before parsing."""
+    import defusedxml.ElementTree as safe_etree
+    import feedparser
+    import feedparser.api
+    from defusedxml import DefusedXmlException
+
+    # This image's expat is older than 2.7.2: refuse entity declarations outright (entity
+    # expansion bombs, external entities) before any parser expands them.
+    try:
+        root = safe_etree.fromstring(
+            content, forbid_dtd=False, forbid_entities=True, forbid_external=True
+        )
+    except DefusedXmlException:
+        raise FetchError("the feed declares XML entities, which are refused") from None
+    except safe_etree.ParseError as exc:
+        raise FetchError(f"the feed is not well-formed XML ({exc})") from None
+    tag = root.tag.rsplit("}", 1)[-1].lower()
+    if tag not in {"rss", "feed", "rdf"}:
+        raise FetchError(f"not an RSS or Atom feed (the document is <{tag}>)")
+    # feedparser's own SAX parser, defused too, for defence in depth.
+    if feedparser.api.PREFERRED_XML_PARSERS != ["defusedxml.expatreader"]:
+        feedparser.api.PREFERRED_XML_PARSERS[:] = ["defusedxml.expatreader"]
+    # A stream, never a string: feedparser treats a string as a URL or a file name to open.
+    parsed = feedparser.parse(io.BytesIO(content), resolve_relative_uris=False, sanitize_html=True)
+    entries = []
+    for entry in parsed.entries:
+        link = entry.get("link") or ""
+        if not link:
+            continue
+        if base_url:
+            link = urljoin(base_url, link)
+        when = entry.get("published_parsed") or entry.get("updated_parsed")
+        published = dt.date(when.tm_year, when.tm_mon, when.tm_mday) if when else None
+        title = entry.get("title", "")[:500]
+        entries.append(FeedEntry(url=link, title=title, published_on=published))
+    return ParsedFeed(title=parsed.feed.get("title", "")[:300], entries=entries)
