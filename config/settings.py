@@ -213,6 +213,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "tracker.tasks.ingest_jobs_requeue_stale_task",
         "schedule": 300.0,
     },
+    # Each feed has its own interval; this only looks for the feeds that are due.
+    "feeds-poll-due-every-minute": {
+        "task": "tracker.tasks.feeds_poll_due_task",
+        "schedule": 60.0,
+    },
 }
 
 # --- REST framework: API-wide choices declared once.
@@ -251,5 +256,17 @@ LOGGING = {
 
 # Fetching user-supplied URLs: internal addresses are refused unless explicitly allowed.
 TRACKER_FETCH_ALLOW_PRIVATE = env_bool("TRACKER_FETCH_ALLOW_PRIVATE", False)
+# Fetch limits (seconds, bytes). The total timeout stays below the task's soft time limit.
+TRACKER_FETCH_CONNECT_TIMEOUT = env_int("TRACKER_FETCH_CONNECT_TIMEOUT", 5)
+TRACKER_FETCH_READ_TIMEOUT = env_int("TRACKER_FETCH_READ_TIMEOUT", 15)
+TRACKER_FETCH_TOTAL_TIMEOUT = env_int("TRACKER_FETCH_TOTAL_TIMEOUT", 60)
+TRACKER_FETCH_MAX_REDIRECTS = 5
+TRACKER_FETCH_MAX_HTML_BYTES = 5 * 1024 * 1024
+TRACKER_FETCH_MAX_FEED_BYTES = 2 * 1024 * 1024
+TRACKER_FETCH_USER_AGENT = "troop-withdrawal-tracker/1.0"
+# Network errors retry after base * 2**(attempt-1) seconds (with jitter), at most max seconds.
+# The max stays well below the visibility timeout and the stale-job sweep's age.
+TRACKER_RETRY_BACKOFF_BASE = env_int("TRACKER_RETRY_BACKOFF_BASE", 20)
+TRACKER_RETRY_BACKOFF_MAX = env_int("TRACKER_RETRY_BACKOFF_MAX", 300)
 # A withdrawal is "due soon" when its deadline is this many days away or fewer.
 TRACKER_DUE_SOON_DAYS = env_int("TRACKER_DUE_SOON_DAYS", 30)

@@ -1,91 +1,835 @@
-"""Pages: parse the request, ask the models, render."""
+"""Pages: parse the request, ask the models, render.
 
-from django.db.models import Count, Prefetch
-from django.shortcuts import get_object_or_404, render
+Status and time left always come from the model (`Withdrawal.get_status`, `get_countdown`),
+read against one clock per request; the scripts only tick countdowns and draw.
+"""
+
+import datetime as dt
+from dataclasses import dataclass, field
+from urllib.parse import urlencode
+
+from django import forms
+from django.contrib.admin.views.decorators import staff_member_required
+from django.core.paginator import Paginator
+from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Q
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_safe
 
-from tracker.models import Evidence, Milestone, Withdrawal
+from tracker import services
+from tracker.models import (
+    COMPLETED_STATUSES,
+    Conflict,
+    DeadlineRevision,
+    Evidence,
+    IngestJob,
+    Milestone,
+    Party,
+    Precision,
+    Status,
+    Withdrawal,
+    describe_date,
+)
+
+PAGE_SIZE = 50
+SEARCH_MAX_LENGTH = 200
 
 
-def withdrawal_rows(withdrawals, now) -> list[dict]:
-    rows = []
-    for withdrawal in withdrawals:
-        status = withdrawal.get_status(now=now)
-        countdown = withdrawal.get_countdown(now=now)
-        rows.append(
+# ---------------------------------------------------------------------------------------
+# Derived values for display. They read the model's fields and methods only; the status
+# rules themselves stay on the model.
+
+
+@dataclass(frozen=True)
+class Section:
+    key: str
+    label: str
+    statuses: frozenset
+
+
+# The dashboard's sections, most urgent first; a withdrawal's section follows its status.
+SECTIONS = (
+    Section("overdue", "Overdue", frozenset({Status.OVERDUE})),
+    Section("due_soon", "Due soon", frozenset({Status.DUE_SOON})),
+    Section("in_progress", "In progress", frozenset({Status.IN_PROGRESS})),
+    Section("announced", "Announced", frozenset({Status.ANNOUNCED})),
+    Section("completed", "Completed", frozenset(COMPLETED_STATUSES)),
+    Section("cancelled", "Cancelled", frozenset({Status.CANCELLED})),
+)
+SECTION_BY_STATUS = {status: section for section in SECTIONS for status in section.statuses}
+SECTION_ORDER = {section.key: index for index, section in enumerate(SECTIONS)}
+
+# A glyph beside each badge's words, so the status never rests on colour alone.
+STATUS_GLYPHS = {
+    Status.OVERDUE: "!",
+    Status.DUE_SOON: "◷",
+    Status.IN_PROGRESS: "▸",
+    Status.ANNOUNCED: "○",
+    Status.CANCELLED: "×",
+}
+
+
+def status_glyph(status: Status) -> str:
+    return "✓" if status in COMPLETED_STATUSES else STATUS_GLYPHS.get(status, "")
+
+
+def deadline_phrase(value: dt.date | None, precision: str) -> str:
+    """A deadline in words as precise as it is known: "by end of September 2025".
+
+    Belongs beside `Withdrawal.deadline_display` on the model; it lives here until the
+    model grows it, so the pages never print a month deadline as a made-up exact day.
+    """
+    if value is None:
+        return ""
+    if precision == Precision.DAY:
+        return f"by {describe_date(value, precision)}"
+    return f"by end of {describe_date(value, precision)}"
+
+
+def time_words(withdrawal: Withdrawal, status: Status, countdown) -> str:
+    """The model's countdown in words; a completion with no deadline says when it ended."""
+    if status in COMPLETED_STATUSES and withdrawal.deadline is None:
+        return f"completed {withdrawal.completed_display}"
+    return countdown.describe()
+
+
+def personnel_words(withdrawal: Withdrawal) -> str:
+    """Withdrawn against the force at the start, where known: "7,000 of 12,000 withdrawn"."""
+    if withdrawal.completed_on:
+        size = withdrawal.personnel_display
+        return f"all withdrawn ({size})" if size else "all withdrawn"
+    if withdrawal.personnel_withdrawn is not None and withdrawal.personnel:
+        return f"{withdrawal.personnel_withdrawn:,} of {withdrawal.personnel_display} withdrawn"
+    if withdrawal.personnel is not None:
+        return f"{withdrawal.personnel_display} at the start"
+    if withdrawal.personnel_withdrawn is not None:
+        return f"{withdrawal.personnel_withdrawn:,} withdrawn"
+    return ""
+
+
+def row_sort_key(row: "Row") -> tuple:
+    withdrawal = row.withdrawal
+    order = SECTION_ORDER[row.section.key]
+    if row.section.key == "completed":
+        # Most recent completion first.
+        return (order, -(withdrawal.completed_on or dt.date.min).toordinal(), withdrawal.pk)
+    if row.section.key == "cancelled":
+        return (order, -(withdrawal.cancelled_on or dt.date.min).toordinal(), withdrawal.pk)
+    return (order, (withdrawal.deadline or dt.date.max).toordinal(), withdrawal.pk)
+
+
+@dataclass
+class Row:
+    withdrawal: Withdrawal
+    status: Status
+    section: Section
+    countdown_text: str
+    deadline_iso: str
+    milestones: list = field(default_factory=list)
+    source_count: int = 0
+    publisher_count: int = 0
+    last_evidence_at: dt.datetime | None = None
+    # How many rows of this row's section the filters keep (for the section heading).
+    section_total: int = 0
+
+    @property
+    def glyph(self) -> str:
+        return status_glyph(self.status)
+
+    @property
+    def deadline_words(self) -> str:
+        return deadline_phrase(self.withdrawal.deadline, self.withdrawal.deadline_precision)
+
+    @property
+    def personnel_words(self) -> str:
+        return personnel_words(self.withdrawal)
+
+    @property
+    def milestones_done(self) -> int:
+        return sum(1 for m in self.milestones if m.status == Milestone.State.DONE)
+
+    @property
+    def last_update(self) -> dt.datetime:
+        moments = [self.withdrawal.updated_at, self.last_evidence_at]
+        moments += [m.updated_at for m in self.milestones]
+        return max(moment for moment in moments if moment is not None)
+
+    @property
+    def version(self) -> str:
+        # Changes whenever anything the card shows changes, apart from the ticking clock.
+        return "|".join(
+            [
+                self.status.value,
+                self.last_update.isoformat(),
+                str(self.source_count),
+                str(len(self.milestones)),
+                self.countdown_text if self.countdown_text.startswith("completed") else "",
+            ]
+        )
+
+
+def row_for(withdrawal: Withdrawal, now: dt.datetime) -> Row:
+    status = withdrawal.get_status(now=now)
+    countdown = withdrawal.get_countdown(now=now)
+    ticking = countdown.seconds is not None and withdrawal.deadline is not None
+    return Row(
+        withdrawal=withdrawal,
+        status=status,
+        section=SECTION_BY_STATUS[status],
+        countdown_text=time_words(withdrawal, status, countdown),
+        deadline_iso=withdrawal.deadline.isoformat() if ticking else "",
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# Dashboard
+
+
+class DashboardFilters(forms.Form):
+    party = forms.ChoiceField(required=False)
+    host = forms.ChoiceField(required=False)
+    status = forms.ChoiceField(required=False)
+    q = forms.CharField(required=False, max_length=SEARCH_MAX_LENGTH, strip=True)
+    page = forms.IntegerField(required=False, min_value=1)
+
+    def __init__(self, data, *, parties: list[Party]):
+        super().__init__(data)
+        blank = [("", "Any")]
+        self.fields["party"].choices = blank + [(p.code, p.name) for p in parties if p.deploys_any]
+        self.fields["host"].choices = blank + [(p.code, p.name) for p in parties if p.hosts_any]
+        self.fields["status"].choices = (
+            blank
+            + [(section.key, section.label) for section in SECTIONS]
+            + [
+                (status.value, status.label)
+                for status in Status
+                if status.value not in SECTION_ORDER
+            ]
+        )
+
+    def statuses(self) -> frozenset | None:
+        key = self.cleaned_data.get("status")
+        if not key:
+            return None
+        for section in SECTIONS:
+            if section.key == key:
+                return section.statuses
+        return frozenset({Status(key)})
+
+    def query_string(self, **overrides) -> str:
+        """These filters as a URL query, with some values replaced (None drops one)."""
+        params = {name: self.cleaned_data.get(name) for name in ("party", "host", "status", "q")}
+        params.update(overrides)
+        return urlencode({name: value for name, value in params.items() if value})
+
+
+def filter_parties() -> list[Party]:
+    """Parties that deploy or host any withdrawal: the filter menus. One query."""
+    return list(
+        Party.objects.annotate(
+            deploys_any=Exists(Withdrawal.objects.filter(party=OuterRef("pk"))),
+            hosts_any=Exists(Withdrawal.objects.filter(host=OuterRef("pk"))),
+        )
+        .filter(Q(deploys_any=True) | Q(hosts_any=True))
+        .only("code", "name")
+        .order_by("name")
+    )
+
+
+# The columns status, countdown, sorting and the cards need; summaries and locks stay behind.
+LIST_FIELDS = (
+    "party__code",
+    "party__name",
+    "host__code",
+    "host__name",
+    "announced_on",
+    "announced_precision",
+    "started_on",
+    "started_precision",
+    "deadline",
+    "deadline_precision",
+    "completed_on",
+    "completed_precision",
+    "cancelled_on",
+    "personnel",
+    "personnel_qualifier",
+    "personnel_withdrawn",
+    "updated_at",
+)
+
+
+@dataclass
+class DashboardState:
+    filters: DashboardFilters
+    rows: list[Row]
+    counts: dict
+    page: object
+    now: dt.datetime
+
+    def tabs(self) -> list[dict]:
+        current = self.filters.cleaned_data.get("status") or ""
+        tabs = [
             {
-                "withdrawal": withdrawal,
-                "status": status,
-                "countdown": countdown,
-                "deadline_iso": withdrawal.deadline.isoformat() if withdrawal.deadline else "",
+                "key": "",
+                "label": "All",
+                "count": sum(self.counts.values()),
+                "query": self.filters.query_string(status=None),
+                "current": current == "",
+            }
+        ]
+        for section in SECTIONS:
+            tabs.append(
+                {
+                    "key": section.key,
+                    "label": section.label,
+                    "count": self.counts.get(section.key, 0),
+                    "query": self.filters.query_string(status=section.key),
+                    "current": current == section.key,
+                }
+            )
+        return tabs
+
+
+class BadFilter(Exception):
+    pass
+
+
+def dashboard_state(request: HttpRequest, now: dt.datetime) -> DashboardState:
+    """The dashboard's rows for the request's filters, in a fixed number of queries.
+
+    1. Validate the filters against the parties that have withdrawals (1 query).
+    2. Read every withdrawal that passes the database filters, with only the columns the
+       status needs (1 query), and ask each for its status: the model decides.
+    3. Count the sections, keep the asked-for status, sort, and cut one page.
+    4. For that page only: milestones (1 query) and source/publisher counts (1 query).
+    """
+    filters = DashboardFilters(request.GET, parties=filter_parties())
+    if not filters.is_valid():
+        problems = "; ".join(
+            f"{name}: {' '.join(errors)}" for name, errors in filters.errors.items()
+        )
+        raise BadFilter(f"Some filters are not understood ({problems}).")
+    data = filters.cleaned_data
+
+    withdrawals = Withdrawal.objects.select_related("party", "host").only(*LIST_FIELDS)
+    if data["party"]:
+        withdrawals = withdrawals.filter(party__code=data["party"])
+    if data["host"]:
+        withdrawals = withdrawals.filter(host__code=data["host"])
+    if data["q"]:
+        term = data["q"]
+        withdrawals = withdrawals.filter(
+            Q(party__name__icontains=term)
+            | Q(party__code__iexact=term)
+            | Q(host__name__icontains=term)
+            | Q(host__code__iexact=term)
+            | Q(summary__icontains=term)
+        )
+    rows = [row_for(withdrawal, now) for withdrawal in withdrawals]
+
+    counts: dict[str, int] = {}
+    for row in rows:
+        counts[row.section.key] = counts.get(row.section.key, 0) + 1
+    wanted = filters.statuses()
+    if wanted is not None:
+        rows = [row for row in rows if row.status in wanted]
+    rows.sort(key=row_sort_key)
+    kept: dict[str, int] = {}
+    for row in rows:
+        kept[row.section.key] = kept.get(row.section.key, 0) + 1
+    for row in rows:
+        row.section_total = kept[row.section.key]
+
+    paginator = Paginator(rows, PAGE_SIZE, allow_empty_first_page=True)
+    number = data["page"] or 1
+    if number > paginator.num_pages:
+        raise Http404("There is no such page of withdrawals.")
+    page = paginator.page(number)
+    page_rows: list[Row] = list(page.object_list)
+    attach_page_details(page_rows)
+    return DashboardState(filters=filters, rows=page_rows, counts=counts, page=page, now=now)
+
+
+def attach_page_details(rows: list[Row]) -> None:
+    by_id = {row.withdrawal.pk: row for row in rows}
+    ids = list(by_id)
+    # Milestones of the page's withdrawals: progress on the cards and points on the chart.
+    for milestone in Milestone.objects.filter(withdrawal_id__in=ids).only(
+        "withdrawal_id", "title", "kind", "date", "date_precision", "status", "updated_at"
+    ):
+        by_id[milestone.withdrawal_id].milestones.append(milestone)
+    # Corroboration: distinct sources and publishers behind each withdrawal's evidence.
+    counts = (
+        Evidence.objects.filter(withdrawal_id__in=ids)
+        .values("withdrawal_id")
+        .annotate(
+            sources=Count("source", distinct=True),
+            publishers=Count("source__publisher", distinct=True, filter=~Q(source__publisher="")),
+            last=Max("created_at"),
+        )
+    )
+    for item in counts:
+        row = by_id[item["withdrawal_id"]]
+        row.source_count = item["sources"]
+        row.publisher_count = item["publishers"]
+        row.last_evidence_at = item["last"]
+
+
+def timeline_data(rows: list[Row]) -> list[dict]:
+    """What the chart draws: a bar from announcement to deadline or completion per row."""
+    data = []
+    for row in rows:
+        withdrawal = row.withdrawal
+        start = withdrawal.announced_on or withdrawal.started_on or withdrawal.deadline
+        end = withdrawal.completed_on or withdrawal.deadline
+        if start is None and end is None:
+            continue
+        data.append(
+            {
+                "id": withdrawal.pk,
+                "label": f"{withdrawal.party.name} → {withdrawal.host.name}",
+                "start": (start or end).isoformat(),
+                "end": (end or start).isoformat(),
+                "open_ended": end is None,
+                "status": row.status.value,
+                "status_label": row.status.label,
+                "section": row.section.key,
+                "announced": withdrawal.announced_display,
+                "deadline": row.deadline_words,
+                "completed": withdrawal.completed_display,
+                "countdown": row.countdown_text,
+                "url": reverse("tracker:withdrawal-detail", args=[withdrawal.pk]),
+                "milestones": [
+                    {
+                        "date": milestone.date.isoformat(),
+                        "when": milestone.date_display,
+                        "title": milestone.title,
+                        "state": milestone.get_status_display(),
+                    }
+                    for milestone in row.milestones
+                    if milestone.date is not None
+                ],
             }
         )
-    return rows
+    return data
 
 
-def timeline_data(rows) -> list[dict]:
-    return [
-        {
-            "id": row["withdrawal"].pk,
-            "label": str(row["withdrawal"]),
-            "start": (row["withdrawal"].announced_on or row["withdrawal"].deadline).isoformat()
-            if (row["withdrawal"].announced_on or row["withdrawal"].deadline)
-            else None,
-            "end": (row["withdrawal"].completed_on or row["withdrawal"].deadline).isoformat()
-            if (row["withdrawal"].completed_on or row["withdrawal"].deadline)
-            else None,
-            "status": row["status"].value,
-            "status_label": row["status"].label,
-            "deadline": row["withdrawal"].deadline_display,
-            "url": f"/withdrawals/{row['withdrawal'].pk}/",
-        }
-        for row in rows
-    ]
+def bad_request(request: HttpRequest, message: str) -> HttpResponse:
+    return render(request, "400.html", {"message": message}, status=400)
 
 
-def dashboard(request):
+@require_safe
+def dashboard(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
-    withdrawals = Withdrawal.objects.select_related("party", "host").annotate(
-        source_count=Count("evidence__source", distinct=True)
-    )
-    rows = withdrawal_rows(withdrawals, now)
+    try:
+        state = dashboard_state(request, now)
+    except BadFilter as exc:
+        return bad_request(request, str(exc))
     return render(
         request,
         "tracker/dashboard.html",
-        {"rows": rows, "now": now, "timeline": timeline_data(rows)},
+        {
+            "state": state,
+            "filters": state.filters,
+            "rows": state.rows,
+            "now": now,
+            "timeline": timeline_data(state.rows),
+            "poll_url": dashboard_json_url(request),
+        },
     )
 
 
-def withdrawal_detail(request, pk: int):
+def dashboard_json_url(request: HttpRequest) -> str:
+    query = request.GET.urlencode()
+    return reverse("tracker:dashboard-json") + (f"?{query}" if query else "")
+
+
+@require_safe
+def dashboard_json(request: HttpRequest) -> HttpResponse:
+    """The dashboard's current rows for the same filters; the page patches what changed."""
+    now = timezone.now()
+    try:
+        state = dashboard_state(request, now)
+    except BadFilter as exc:
+        return JsonResponse({"error": str(exc)}, status=400)
+    list_html = render_to_string(
+        "tracker/_withdrawal_list.html", {"state": state, "rows": state.rows}, request=request
+    )
+    return JsonResponse(
+        {
+            "generated_at": now.isoformat(),
+            "rows": [{"id": row.withdrawal.pk, "version": row.version} for row in state.rows],
+            "counts": {tab["key"] or "all": tab["count"] for tab in state.tabs()},
+            "list_html": list_html,
+            "timeline": timeline_data(state.rows),
+        }
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# Detail
+
+
+@dataclass
+class Corroboration:
+    field: str
+    value: str
+    sources: set = field(default_factory=set)
+    publishers: set = field(default_factory=set)
+
+
+def corroboration_of(evidence: list[Evidence]) -> list[Corroboration]:
+    """How many distinct sources (and publishers) state each fact, value by value."""
+    found: dict[tuple[str, str], Corroboration] = {}
+    for item in evidence:
+        if item.field == Evidence.Field.MILESTONE:
+            key = (f"milestone: {item.milestone.title}", "")
+        else:
+            key = (item.get_field_display(), item.value)
+        entry = found.setdefault(key, Corroboration(field=key[0], value=key[1]))
+        entry.sources.add(item.source_id)
+        if item.source.publisher:
+            entry.publishers.add(item.source.publisher)
+    return sorted(found.values(), key=lambda c: (-len(c.sources), c.field, c.value))
+
+
+def timeline_entries(withdrawal: Withdrawal, milestones: list[Milestone], now) -> list[dict]:
+    """Milestones in date order, with today and the deadline placed among them."""
+    entries = [
+        {
+            "kind": "milestone",
+            "date": milestone.date,
+            "when": milestone.date_display or "date unknown",
+            "milestone": milestone,
+        }
+        for milestone in milestones
+    ]
+    if withdrawal.deadline:
+        entries.append(
+            {
+                "kind": "deadline",
+                "date": withdrawal.deadline,
+                "when": deadline_phrase(withdrawal.deadline, withdrawal.deadline_precision),
+            }
+        )
+    today = Withdrawal.today(now)
+    entries.append({"kind": "today", "date": today, "when": describe_date(today, "day")})
+    # Undated milestones go last; on a tie today comes after what happened that day.
+    rank = {"milestone": 0, "deadline": 1, "today": 2}
+    entries.sort(key=lambda e: (e["date"] is None, e["date"] or dt.date.min, rank[e["kind"]]))
+    return entries
+
+
+def evidence_label(item: Evidence) -> str:
+    if item.milestone_id:
+        title = item.milestone.title
+        return f"milestone “{title[:57] + '…' if len(title) > 60 else title}”"
+    return item.get_field_display()
+
+
+def evidence_paragraphs(evidence: list[Evidence]) -> tuple[dict, dict[int, int]]:
+    """Each source's paragraphs once, with every evidence sentence in them highlighted.
+
+    Several facts often rest on one sentence: overlapping spans merge into one highlight
+    that lists them all. Returns ({source: [paragraph]}, {evidence id: anchor id}).
+    """
+    paragraphs: dict = {}
+    for item in evidence:
+        before, _, after = item.source.sentence_context(item.start, item.end)
+        key = (item.start - len(before), item.end + len(after))
+        paragraphs.setdefault(item.source, {}).setdefault(key, []).append(item)
+    by_source: dict = {}
+    anchors: dict[int, int] = {}
+    for source, found in paragraphs.items():
+        for (start, end), items in sorted(found.items(), key=lambda pair: pair[0]):
+            items.sort(key=lambda e: (e.start, e.end))
+            clusters: list[dict] = []
+            for item in items:
+                if clusters and item.start < clusters[-1]["end"]:
+                    cluster = clusters[-1]
+                    cluster["end"] = max(cluster["end"], item.end)
+                else:
+                    cluster = {"start": item.start, "end": item.end, "labels": [], "id": item.pk}
+                    clusters.append(cluster)
+                label = evidence_label(item)
+                if label not in cluster["labels"]:
+                    cluster["labels"].append(label)
+                anchors[item.pk] = cluster["id"]
+            segments = []
+            cursor = start
+            for number, cluster in enumerate(clusters, start=1):
+                segments.append({"text": source.text[cursor : cluster["start"]]})
+                segments.append(
+                    {
+                        "text": source.text[cluster["start"] : cluster["end"]],
+                        "mark": True,
+                        "number": number if len(clusters) > 1 else None,
+                        "id": cluster["id"],
+                    }
+                )
+                cursor = cluster["end"]
+            segments.append({"text": source.text[cursor:end]})
+            by_source.setdefault(source, []).append({"segments": segments, "clusters": clusters})
+    return by_source, anchors
+
+
+def personnel_points(
+    withdrawal: Withdrawal, evidence: list[Evidence], anchors: dict[int, int]
+) -> list[dict]:
+    """Force sizes the sources state, dated by publication, plus the withdrawn count."""
+    points = []
+    for item in evidence:
+        if item.field != Evidence.Field.PERSONNEL or not item.value.isdigit():
+            continue
+        points.append(
+            {
+                "date": item.source.published_on,
+                "value": int(item.value),
+                "what": "force stated",
+                "source": item.source,
+                "evidence_id": anchors.get(item.pk, item.pk),
+            }
+        )
+    if withdrawal.personnel_withdrawn is not None:
+        points.append(
+            {
+                "date": withdrawal.updated_at.date(),
+                "value": withdrawal.personnel_withdrawn,
+                "what": "withdrawn so far",
+                "source": None,
+                "evidence_id": None,
+            }
+        )
+    points.sort(key=lambda p: (p["date"] is None, p["date"] or dt.date.min))
+    return points
+
+
+@require_safe
+def withdrawal_detail(request: HttpRequest, pk: int) -> HttpResponse:
     now = timezone.now()
     withdrawal = get_object_or_404(
         Withdrawal.objects.select_related("party", "host").prefetch_related(
             Prefetch("milestones", queryset=Milestone.objects.order_by("date", "id")),
-            "deadline_revisions__source",
+            Prefetch(
+                "deadline_revisions",
+                queryset=DeadlineRevision.objects.select_related("source", "recorded_by"),
+            ),
+            # The whole evidence in reading order, with its source and milestone: one query.
             Prefetch(
                 "evidence",
                 queryset=Evidence.objects.select_related("source", "milestone").order_by(
                     "source_id", "start"
                 ),
             ),
-            "conflicts__source",
+            Prefetch(
+                "conflicts",
+                queryset=Conflict.objects.select_related("source", "milestone").order_by(
+                    "state", "-created_at"
+                ),
+            ),
         ),
         pk=pk,
     )
-    evidence_by_source: dict = {}
-    for evidence in withdrawal.evidence.all():
-        before, quote, after = evidence.source.sentence_context(evidence.start, evidence.end)
-        evidence_by_source.setdefault(evidence.source, []).append(
-            {"evidence": evidence, "before": before, "quote": quote, "after": after}
-        )
+    evidence = list(withdrawal.evidence.all())
+    milestones = list(withdrawal.milestones.all())
+    revisions = list(withdrawal.deadline_revisions.all())
+    conflicts = list(withdrawal.conflicts.all())
+    evidence_by_source, anchors = evidence_paragraphs(evidence)
+    status = withdrawal.get_status(now=now)
+    countdown = withdrawal.get_countdown(now=now)
+    current_revision = services.current_revision(revisions) if revisions else None
+    milestones_done = sum(1 for m in milestones if m.status == Milestone.State.DONE)
+    points = personnel_points(withdrawal, evidence, anchors)
+    publishers = {source.publisher for source in evidence_by_source if source.publisher}
     return render(
         request,
         "tracker/withdrawal_detail.html",
         {
             "withdrawal": withdrawal,
-            "status": withdrawal.get_status(now=now),
-            "countdown": withdrawal.get_countdown(now=now),
+            "status": status,
+            "glyph": status_glyph(status),
+            "countdown": countdown,
+            "countdown_text": time_words(withdrawal, status, countdown),
+            "ticking": countdown.seconds is not None and withdrawal.deadline is not None,
+            "deadline_words": deadline_phrase(withdrawal.deadline, withdrawal.deadline_precision),
+            "progress": withdrawal.personnel_progress(),
+            "milestones": milestones,
+            "milestones_done": milestones_done,
+            "timeline": timeline_entries(withdrawal, milestones, now),
+            "revisions": revisions,
+            "current_revision": current_revision,
+            "personnel_points": points,
+            "personnel_chart": [
+                {"date": p["date"].isoformat(), "value": p["value"], "what": p["what"]}
+                for p in points
+                if p["date"] is not None
+            ],
+            "conflicts": conflicts,
+            "open_conflicts": sum(1 for c in conflicts if c.state == Conflict.State.OPEN),
+            "corroboration": corroboration_of(evidence),
             "evidence_by_source": evidence_by_source,
+            "source_count": len(evidence_by_source),
+            "publisher_count": len(publishers),
             "now": now,
         },
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# Ingest (staff only)
+
+UPLOAD_MAX_BYTES = 5 * 1024 * 1024
+
+
+class TextForm(forms.Form):
+    text = forms.CharField(widget=forms.Textarea(attrs={"rows": 10}), strip=False)
+    title = forms.CharField(required=False, max_length=500)
+    url = forms.URLField(
+        required=False, max_length=2000, label="Where it was published", assume_scheme="https"
+    )
+    publisher = forms.CharField(required=False, max_length=200)
+    published_on = forms.DateField(
+        required=False, widget=forms.DateInput(attrs={"type": "date"}), label="Published on"
+    )
+
+    def clean_text(self) -> str:
+        text = self.cleaned_data["text"]
+        if not text.strip():
+            raise forms.ValidationError("Paste the article's text.")
+        return text
+
+
+class UrlForm(forms.Form):
+    url = forms.URLField(max_length=2000, label="Article URL", assume_scheme="https")
+
+
+class UploadForm(forms.Form):
+    file = forms.FileField(label="Text or HTML file")
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > UPLOAD_MAX_BYTES:
+            raise forms.ValidationError("The file is larger than 5 MB.")
+        return upload
+
+
+INGEST_FORMS = {"text": TextForm, "url": UrlForm, "file": UploadForm}
+
+
+def ingest_submit(mode: str, form: forms.Form, user) -> tuple[IngestJob | None, str]:
+    """Hand the form to the ingestion service; (job, message when nothing was queued)."""
+    data = form.cleaned_data
+    if mode == "text":
+        _, job = services.source_submit_text(
+            text=data["text"],
+            origin="pasted",
+            label=data["title"] or "pasted text",
+            title=data["title"],
+            url=data["url"],
+            publisher=data["publisher"],
+            published_on=data["published_on"],
+            user=user,
+        )
+        return job, "" if job else "This text has been read before: nothing new to do."
+    if mode == "url":
+        return services.source_submit_url(url=data["url"], user=user), ""
+    upload = data["file"]
+    _, job = services.source_submit_upload(name=upload.name, data=upload.read(), user=user)
+    return job, "" if job else "This file has been read before: nothing new to do."
+
+
+@staff_member_required
+@require_http_methods(["GET", "POST"])
+def ingest(request: HttpRequest) -> HttpResponse:
+    mode = request.POST.get("mode", "text") if request.method == "POST" else "text"
+    if mode not in INGEST_FORMS:
+        return bad_request(request, "Choose text, a URL or a file to ingest.")
+    forms_by_mode = {name: form_class(prefix=name) for name, form_class in INGEST_FORMS.items()}
+    notice = ""
+    if request.method == "POST":
+        form = INGEST_FORMS[mode](request.POST, request.FILES, prefix=mode)
+        forms_by_mode[mode] = form
+        if form.is_valid():
+            try:
+                job, notice = ingest_submit(mode, form, request.user)
+            except services.IngestError as exc:
+                form.add_error(None, str(exc))
+            else:
+                if job is not None:
+                    return redirect("tracker:ingest-job", pk=job.pk)
+    recent = IngestJob.objects.select_related("source").order_by("-queued_at")[:10]
+    return render(
+        request,
+        "tracker/ingest.html",
+        {"forms": forms_by_mode, "mode": mode, "notice": notice, "recent": recent},
+    )
+
+
+JOB_STEPS = [
+    (IngestJob.State.QUEUED, "Queued"),
+    (IngestJob.State.FETCHING, "Fetching"),
+    (IngestJob.State.EXTRACTING, "Reading the text"),
+    (IngestJob.State.MERGED, "Merged into the records"),
+]
+
+
+def job_context(job: IngestJob) -> dict:
+    changes = job.changes or {}
+    changed_ids = list(
+        dict.fromkeys(
+            list(changes.get("withdrawals_created", []))
+            + list(changes.get("withdrawals_updated", []))
+        )
+    )
+    # Fields set on existing records are "pk:field"; those withdrawals changed too.
+    for item in changes.get("fields_set", []):
+        head = str(item).split(":", 1)[0]
+        if head.isdigit() and int(head) not in changed_ids:
+            changed_ids.append(int(head))
+    created = set(changes.get("withdrawals_created", []))
+    changed = [
+        {"withdrawal": w, "created": w.pk in created}
+        for w in Withdrawal.objects.filter(pk__in=changed_ids).select_related("party", "host")
+    ]
+    order = [state for state, _ in JOB_STEPS]
+    reached = order.index(job.state) if job.state in order else -1
+    steps = [
+        {"label": label, "done": index < reached or job.state == IngestJob.State.MERGED,
+         "current": index == reached and not job.is_finished}
+        for index, (_, label) in enumerate(JOB_STEPS)
+    ]  # fmt: skip
+    return {"job": job, "changes": changes, "changed": changed, "steps": steps}
+
+
+@staff_member_required
+@require_safe
+def ingest_job(request: HttpRequest, pk: int) -> HttpResponse:
+    job = get_object_or_404(IngestJob.objects.select_related("source"), pk=pk)
+    return render(request, "tracker/ingest_job.html", job_context(job))
+
+
+@staff_member_required
+@require_safe
+def ingest_job_status(request: HttpRequest, pk: int) -> HttpResponse:
+    job = IngestJob.objects.select_related("source").filter(pk=pk).first()
+    if job is None:
+        return JsonResponse({"error": "There is no such ingest job."}, status=404)
+    context = job_context(job)
+    return JsonResponse(
+        {
+            "id": job.pk,
+            "state": job.state,
+            "state_label": job.get_state_display(),
+            "finished": job.is_finished,
+            "error": job.error,
+            "changes": job.changes or {},
+            "withdrawals": [
+                reverse("tracker:withdrawal-detail", args=[item["withdrawal"].pk])
+                for item in context["changed"]
+            ],
+            "html": render_to_string("tracker/_job_status.html", context, request=request),
+        }
     )
