@@ -220,6 +220,32 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+# --- Cache: throttling counters. On Redis when REDIS_URL is set, so every gunicorn worker
+# counts against the same limit; in process memory otherwise.
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "tracker",
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+
+def env_rate(name: str, default: str) -> str | None:
+    """A DRF throttle rate such as "120/minute"; "off" disables the throttle."""
+    raw = os.environ.get(name, "").strip() or default
+    if raw.lower() == "off":
+        return None
+    count, _, period = raw.partition("/")
+    if not count.isdigit() or period[:1] not in {"s", "m", "h", "d"}:
+        raise ImproperlyConfigured(f"{name}={raw!r} is not a rate like 120/minute (or off)")
+    return raw
+
+
 # --- REST framework: API-wide choices declared once.
 REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
@@ -229,8 +255,21 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PAGINATION_CLASS": "tracker.pagination.Pagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "tracker.api.ApiSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["tracker.api_limits.LimitedJSONParser"],
+    "EXCEPTION_HANDLER": "tracker.api.api_exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": [
+        "tracker.api_limits.AnonReadThrottle",
+        "tracker.api_limits.WriteThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon_read": env_rate("API_THROTTLE_ANON_READ", "300/minute"),
+        "write": env_rate("API_THROTTLE_WRITE", "60/minute"),
+    },
+    "DATETIME_FORMAT": "iso-8601",
+    "DATE_FORMAT": "iso-8601",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Troop-withdrawal tracker API",
@@ -240,10 +279,19 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": "/api/",
     # Every date field carries the same day/month/year precision choices: one enum.
     "ENUM_NAME_OVERRIDES": {
         "PrecisionEnum": "tracker.models.Precision",
         "QualifierEnum": "tracker.models.Qualifier",
+        "WithdrawalStatusEnum": "tracker.models.Status",
+        "PartyKindEnum": "tracker.serializers.PartyKind",
+        "MilestoneKindEnum": "tracker.serializers.MilestoneKind",
+        "MilestoneStatusEnum": "tracker.serializers.MilestoneState",
+        "IngestJobKindEnum": "tracker.serializers.IngestJobKind",
+        "IngestJobStateEnum": "tracker.serializers.IngestJobState",
+        "ConflictStateEnum": "tracker.serializers.ConflictState",
     },
 }
 

@@ -5,3 +5,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("tracker.urls")),
 ]
+
+# The API answers its own error shape for unknown /api/ URLs; pages keep Django's.
+handler404 = "tracker.api.api_not_found"
+handler400 = "tracker.api.api_bad_request"

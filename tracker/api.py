@@ -1,35 +1,359 @@
-"""The read-only JSON API. Querysets name their joins so a page costs a fixed number of queries."""
+"""The JSON API under /api/: parse the request, call a model or a service, render.
 
-from django.db.models import Prefetch
+Querysets name their joins so a page costs a fixed number of queries (tests assert it).
+Every 4xx answer has one shape, built by `api_exception_handler`:
+
+    {"error": {"status": 400, "code": "invalid", "message": "…", "fields": {"…": ["…"]}}}
+"""
+
+import csv
+import io
+
+from django.core.exceptions import RequestDataTooBig
+from django.db.models import OuterRef, Prefetch
+from django.http import Http404, JsonResponse
 from django.utils import timezone
-from rest_framework import viewsets
+from django.views import defaults
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
+from rest_framework import exceptions, mixins, renderers, status, viewsets
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
 
-from tracker.models import Evidence, Milestone, Source, Withdrawal
+from tracker import filters, services
+from tracker.api_limits import PayloadTooLarge
+from tracker.models import (
+    Conflict,
+    DeadlineRevision,
+    Deployment,
+    Evidence,
+    Feed,
+    IngestJob,
+    Milestone,
+    Party,
+    Source,
+    Withdrawal,
+)
 from tracker.serializers import (
+    CountrySerializer,
+    DeadlineRevisionSerializer,
+    DeploymentSerializer,
+    ErrorSerializer,
+    FeedSerializer,
+    FeedWriteSerializer,
+    IngestJobSerializer,
     MilestoneSerializer,
+    MilestoneWriteSerializer,
+    PartyDetailSerializer,
+    SourceDetailSerializer,
     SourceSerializer,
+    SourceSubmitSerializer,
     WithdrawalDetailSerializer,
     WithdrawalSerializer,
 )
 
+# ---------------------------------------------------------------------------------------
+# Errors
 
-class ClockMixin:
-    # One clock reading per request, so every row's status is computed against the same now.
+
+def error_body(status_code: int, code: str, message: str, fields: dict | None = None) -> dict:
+    body = {"status": status_code, "code": code, "message": message}
+    if fields:
+        body["fields"] = fields
+    return {"error": body}
+
+
+def first_message(detail) -> str:
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            inner = first_message(value)
+            if inner:
+                return inner if key == "non_field_errors" else f"{key}: {inner}"
+    elif isinstance(detail, list):
+        for value in detail:
+            inner = first_message(value)
+            if inner:
+                return inner
+    elif detail:
+        return str(detail)
+    return ""
+
+
+def api_exception_handler(exc, context):
+    """DRF's handler (status, headers such as Retry-After), reshaped into our error body."""
+    if isinstance(exc, RequestDataTooBig):
+        exc = PayloadTooLarge()
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        detail = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
+        codes = exc.get_codes()
+        code = "invalid"
+        if isinstance(codes, dict) and any(
+            "unknown_field" in (v if isinstance(v, list) else [v]) for v in codes.values()
+        ):
+            code = "unknown_field"
+        response.data = error_body(
+            response.status_code, code, first_message(detail) or "Invalid input.", detail
+        )
+    else:
+        detail = getattr(exc, "detail", None)
+        code = exc.get_codes() if isinstance(exc, exceptions.APIException) else "error"
+        if isinstance(exc, Http404):
+            code = "not_found"
+        response.data = error_body(
+            response.status_code,
+            code if isinstance(code, str) else "error",
+            first_message(detail) or str(exc) or "Error.",
+        )
+    return response
+
+
+def api_not_found(request, exception=None):
+    """handler404: the API's error shape under /api/, the site's page elsewhere."""
+    if request.path.startswith("/api/"):
+        return JsonResponse(error_body(404, "not_found", "Not found."), status=404)
+    return defaults.page_not_found(request, exception)
+
+
+def api_bad_request(request, exception=None):
+    """handler400 (oversized or malformed requests Django refuses before any view)."""
+    if request.path.startswith("/api/"):
+        if isinstance(exception, RequestDataTooBig):
+            body = error_body(413, "payload_too_large", PayloadTooLarge.default_detail)
+            return JsonResponse(body, status=413)
+        return JsonResponse(error_body(400, "bad_request", "Bad request."), status=400)
+    return defaults.bad_request(request, exception)
+
+
+# ---------------------------------------------------------------------------------------
+# Pagination and CSV
+
+
+class CSVRenderer(renderers.BaseRenderer):
+    """Rows as CSV, nested objects flattened to dotted columns (party.code)."""
+
+    media_type = "text/csv"
+    format = "csv"
+    charset = "utf-8"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        rows = data if isinstance(data, list) else [data]
+        flat = [flatten(row) for row in rows]
+        columns: list[str] = []
+        for row in flat:
+            for key in row:
+                if key not in columns:
+                    columns.append(key)
+        out = io.StringIO()
+        writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\r\n")
+        writer.writeheader()
+        writer.writerows(flat)
+        return out.getvalue().encode("utf-8")
+
+
+def flatten(row: dict, prefix: str = "") -> dict:
+    flat = {}
+    for key, value in row.items():
+        if isinstance(value, dict):
+            flat.update(flatten(value, f"{prefix}{key}."))
+        elif isinstance(value, list):
+            flat[prefix + key] = " ".join(str(item) for item in value)
+        else:
+            flat[prefix + key] = "" if value is None else value
+    return flat
+
+
+class CSVExportMixin:
+    """?format=csv on a list: every row matching the filters, not one page."""
+
+    csv_max_rows = 50_000
+
+    def list(self, request, *args, **kwargs):
+        if getattr(request.accepted_renderer, "format", None) != "csv":
+            return super().list(request, *args, **kwargs)
+        queryset = self.filter_queryset(self.get_queryset())[: self.csv_max_rows]
+        serializer = self.get_serializer(queryset, many=True)
+        filename = f"{self.basename.removeprefix('api-')}s.csv"
+        return Response(
+            serializer.data, headers={"Content-Disposition": f'attachment; filename="{filename}"'}
+        )
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        # Errors stay JSON even when CSV was asked for.
+        if response.status_code >= 400 and getattr(request, "accepted_renderer", None):
+            if getattr(request.accepted_renderer, "format", None) == "csv":
+                request.accepted_renderer = renderers.JSONRenderer()
+                request.accepted_media_type = "application/json"
+        return super().finalize_response(request, response, *args, **kwargs)
+
+
+# ---------------------------------------------------------------------------------------
+# Schema: every operation documents the error answers it can give.
+
+ERROR_EXAMPLES = {
+    "400": (
+        "Invalid input (a query parameter or a body field), with messages per field.",
+        error_body(
+            400,
+            "invalid",
+            "deadline_after: Enter a valid date.",
+            {"deadline_after": ["Enter a valid date."]},
+        ),
+    ),
+    "401": (
+        "Missing or wrong token (writes need `Authorization: Token <key>`).",
+        error_body(401, "not_authenticated", "Authentication credentials were not provided."),
+    ),
+    "403": (
+        "Not allowed (for example a session write without its CSRF token).",
+        error_body(403, "permission_denied", "You do not have permission to perform this action."),
+    ),
+    "404": (
+        "No such object, or a page past the end.",
+        error_body(404, "not_found", "No Withdrawal matches the given query."),
+    ),
+    "406": (
+        "The Accept header asks for a format this endpoint does not give.",
+        error_body(406, "not_acceptable", "Could not satisfy the request Accept header."),
+    ),
+    "413": (
+        "The body is larger than the server accepts.",
+        error_body(413, "payload_too_large", "The request body is larger than 6291456 bytes."),
+    ),
+    "415": (
+        "The body is not JSON.",
+        error_body(
+            415, "unsupported_media_type", 'Unsupported media type "text/plain" in request.'
+        ),
+    ),
+    "429": (
+        "Too many requests; retry after the number of seconds in Retry-After.",
+        error_body(429, "throttled", "Request was throttled. Expected available in 42 seconds."),
+    ),
+}
+
+
+class ApiSchema(AutoSchema):
+    def error_statuses(self) -> list[str]:
+        codes = ["401", "406", "429"]
+        if self.method in ("POST", "PUT", "PATCH", "DELETE"):
+            codes += ["400", "403", "413", "415"]
+        if self._is_list_view() and self.method == "GET":
+            codes += ["400", "404"]
+        if "{" in self.path:
+            codes += ["404"]
+        return sorted(set(codes))
+
+    def _get_response_bodies(self, direction="response"):
+        responses = super()._get_response_bodies(direction)
+        for code in self.error_statuses():
+            if code in responses:
+                continue
+            description, example = ERROR_EXAMPLES[code]
+            responses[code] = self._get_response_for_code(
+                OpenApiResponse(
+                    ErrorSerializer,
+                    description=description,
+                    examples=[OpenApiExample(f"error {code}", value=example)],
+                ),
+                code,
+                ["application/json"],
+                direction,
+            )
+        return responses
+
+
+# ---------------------------------------------------------------------------------------
+# Views
+
+
+class ApiViewMixin:
+    """One clock reading per request, so every row's status is computed against the same now."""
+
+    def initial(self, request, *args, **kwargs):
+        request.tracker_now = timezone.now()
+        super().initial(request, *args, **kwargs)
+
     def get_serializer_context(self):
         context = super().get_serializer_context()
-        context["now"] = timezone.now()
+        context["now"] = getattr(self.request, "tracker_now", None) or timezone.now()
         return context
 
 
-class WithdrawalViewSet(ClockMixin, viewsets.ReadOnlyModelViewSet):
+LIST_CSV = (
+    "Add `?format=csv` for every row matching the filters as CSV (nested objects become "
+    "dotted columns such as `party.code`)."
+)
+
+WITHDRAWAL_EXAMPLE = {
+    "id": 1,
+    "url": "http://testserver/api/withdrawals/1/",
+    "party": {"code": "US", "name": "United States", "kind": "state"},
+    "host": {"code": "NE", "name": "Niger", "kind": "state"},
+    "status": "due_soon",
+    "countdown": {
+        "seconds": 1209600,
+        "completed_days_early": None,
+        "text": "14 days, 0 hours left",
+    },
+    "summary": "The US agreed to withdraw its forces from Niger.",
+    "announced_on": "2024-05-20",
+    "announced_precision": "day",
+    "started_on": None,
+    "started_precision": "day",
+    "deadline": "2024-09-15",
+    "deadline_precision": "day",
+    "completed_on": None,
+    "completed_precision": "day",
+    "cancelled_on": None,
+    "personnel": 1000,
+    "personnel_qualifier": "approximately",
+    "personnel_withdrawn": None,
+    "evidence_count": 3,
+    "source_count": 2,
+    "publisher_count": 2,
+    "open_conflict_count": 0,
+    "created_at": "2024-05-20T10:00:00Z",
+    "updated_at": "2024-05-21T08:30:00Z",
+}
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List withdrawals",
+        description="Withdrawals with their derived status and countdown, the current "
+        "deadline with its precision, and evidence/corroboration/conflict counts. " + LIST_CSV,
+        examples=[OpenApiExample("US leaving Niger", value=WITHDRAWAL_EXAMPLE)],
+    ),
+    retrieve=extend_schema(
+        summary="One withdrawal",
+        description="With its milestones, deadline history, evidence and conflicts.",
+    ),
+)
+class WithdrawalViewSet(ApiViewMixin, CSVExportMixin, viewsets.ReadOnlyModelViewSet):
+    filterset_class = filters.WithdrawalFilter
+    renderer_classes = [renderers.JSONRenderer, CSVRenderer]
+
     def get_queryset(self):
         queryset = Withdrawal.objects.select_related("party", "host").order_by("deadline", "id")
+        queryset = filters.with_open_conflicts(filters.with_corroboration(queryset))
         if self.action == "retrieve":
             queryset = queryset.prefetch_related(
-                "milestones",
-                "deadline_revisions",
+                Prefetch("milestones", queryset=Milestone.objects.order_by("date", "id")),
+                Prefetch(
+                    "deadline_revisions",
+                    queryset=DeadlineRevision.objects.order_by("stated_on", "recorded_at", "id"),
+                ),
                 # Evidence of the whole withdrawal in one query, in reading order.
                 Prefetch("evidence", queryset=Evidence.objects.order_by("source_id", "start")),
+                Prefetch("conflicts", queryset=Conflict.objects.order_by("-created_at", "-id")),
             )
         return queryset
 
@@ -37,12 +361,269 @@ class WithdrawalViewSet(ClockMixin, viewsets.ReadOnlyModelViewSet):
         return WithdrawalDetailSerializer if self.action == "retrieve" else WithdrawalSerializer
 
 
-class MilestoneViewSet(viewsets.ReadOnlyModelViewSet):
+@extend_schema_view(
+    list=extend_schema(summary="List milestones", description=LIST_CSV),
+    retrieve=extend_schema(summary="One milestone"),
+    create=extend_schema(
+        summary="Add a milestone (token required)",
+        description="The milestone is locked like an admin edit: merging sources never "
+        "changes it again and only files suggestions (conflicts).",
+        request=MilestoneWriteSerializer,
+        responses={201: MilestoneSerializer},
+        examples=[
+            OpenApiExample(
+                "Base handover",
+                request_only=True,
+                value={
+                    "withdrawal": 1,
+                    "kind": "base_handover",
+                    "title": "Air Base 201 handed over",
+                    "date": "2024-08-05",
+                    "date_precision": "day",
+                    "status": "done",
+                },
+            )
+        ],
+    ),
+    update=extend_schema(
+        summary="Replace a milestone (token required)",
+        request=MilestoneWriteSerializer,
+        responses={200: MilestoneSerializer},
+    ),
+    partial_update=extend_schema(
+        summary="Change some fields of a milestone (token required)",
+        description="Locks the milestone like an admin edit.",
+        request=MilestoneWriteSerializer,
+        responses={200: MilestoneSerializer},
+        examples=[OpenApiExample("Mark done", request_only=True, value={"status": "done"})],
+    ),
+)
+class MilestoneViewSet(
+    ApiViewMixin,
+    CSVExportMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    filterset_class = filters.MilestoneFilter
+    renderer_classes = [renderers.JSONRenderer, CSVRenderer]
     queryset = Milestone.objects.order_by("date", "id")
-    serializer_class = MilestoneSerializer
+
+    def get_serializer_class(self):
+        if self.action in ("create", "update", "partial_update"):
+            return MilestoneWriteSerializer
+        return MilestoneSerializer
+
+    def perform_create(self, serializer):
+        milestone = Milestone(**serializer.validated_data)
+        services.milestone_save_by_person(milestone=milestone)
+        serializer.instance = milestone
+
+    def perform_update(self, serializer):
+        milestone = serializer.instance
+        for name, value in serializer.validated_data.items():
+            setattr(milestone, name, value)
+        services.milestone_save_by_person(milestone=milestone, fields=serializer.validated_data)
 
 
-class SourceViewSet(viewsets.ReadOnlyModelViewSet):
-    # The text is left out of lists: it is what the evidence offsets point into, and large.
-    queryset = Source.objects.order_by("-created_at", "-id")
-    serializer_class = SourceSerializer
+@extend_schema_view(
+    list=extend_schema(summary="List deadline revisions (every deadline ever stated)"),
+    retrieve=extend_schema(summary="One deadline revision"),
+)
+class DeadlineRevisionViewSet(ApiViewMixin, viewsets.ReadOnlyModelViewSet):
+    filterset_class = filters.DeadlineRevisionFilter
+    serializer_class = DeadlineRevisionSerializer
+    queryset = DeadlineRevision.objects.order_by("withdrawal_id", "stated_on", "recorded_at", "id")
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List sources (without their text)"),
+    retrieve=extend_schema(
+        summary="One source",
+        description="With its text, and the facts read from it: evidence (with offsets into "
+        "the text), deadline revisions and conflicts.",
+    ),
+    create=extend_schema(
+        summary="Submit a source for ingestion (token required)",
+        description="Send `text` (with optional title, publisher, published_on) or a `url` "
+        "to fetch. Answers 202 with the ingest job to watch at its `url`; a text already "
+        "read answers 200 with `job: null`.",
+        request=SourceSubmitSerializer,
+        responses={
+            202: OpenApiResponse(IngestJobSerializer, description="Queued: watch the job."),
+            200: OpenApiResponse(
+                SourceSerializer, description="Already read: nothing new to do (the source)."
+            ),
+        },
+        examples=[
+            OpenApiExample(
+                "Pasted text",
+                request_only=True,
+                value={
+                    "text": "The United States agreed to withdraw its troops from Niger by "
+                    "September 15, 2024.",
+                    "title": "US to leave Niger",
+                    "publisher": "Example News",
+                    "published_on": "2024-05-20",
+                },
+            ),
+            OpenApiExample(
+                "A URL to fetch",
+                request_only=True,
+                value={"url": "https://news.example.org/us-niger"},
+            ),
+        ],
+    ),
+)
+class SourceViewSet(
+    ApiViewMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
+    filterset_class = filters.SourceFilter
+
+    def get_queryset(self):
+        queryset = Source.objects.order_by("-created_at", "-id")
+        if self.action == "retrieve":
+            return queryset.prefetch_related(
+                Prefetch("evidence", queryset=Evidence.objects.order_by("start", "id")),
+                Prefetch("deadline_revisions", queryset=DeadlineRevision.objects.order_by("id")),
+                Prefetch("conflicts", queryset=Conflict.objects.order_by("id")),
+            )
+        # The text is left out of lists: it is what the evidence offsets point into, and large.
+        return queryset.defer("text")
+
+    def get_serializer_class(self):
+        if self.action == "create":
+            return SourceSubmitSerializer
+        return SourceDetailSerializer if self.action == "retrieve" else SourceSerializer
+
+    def create(self, request, *args, **kwargs):
+        serializer = SourceSubmitSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        try:
+            if data.get("text"):
+                source, job = services.source_submit_text(
+                    text=data["text"],
+                    origin=Source.Origin.PASTED,
+                    label=data.get("title") or "pasted text (API)",
+                    title=data.get("title", ""),
+                    url=data.get("url", ""),
+                    publisher=data.get("publisher", ""),
+                    published_on=data.get("published_on"),
+                    user=request.user,
+                )
+                if job is None:
+                    body = SourceSerializer(source, context=self.get_serializer_context()).data
+                    return Response(body, status=status.HTTP_200_OK)
+            else:
+                job = services.source_submit_url(url=data["url"], user=request.user)
+        except services.IngestError as exc:
+            field = "text" if data.get("text") else "url"
+            raise exceptions.ValidationError({field: [str(exc)]}) from None
+        body = IngestJobSerializer(job, context=self.get_serializer_context()).data
+        return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": body["url"]})
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List parties (states and organisations)"),
+    retrieve=extend_schema(summary="One party, by code"),
+)
+class PartyViewSet(ApiViewMixin, viewsets.ReadOnlyModelViewSet):
+    filterset_class = filters.PartyFilter
+    serializer_class = PartyDetailSerializer
+    queryset = Party.objects.order_by("name", "id")
+    lookup_field = "code"
+    lookup_value_regex = "[^/]+"
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List countries (states), with what they host"),
+    retrieve=extend_schema(summary="One country, by ISO code"),
+)
+class CountryViewSet(ApiViewMixin, viewsets.ReadOnlyModelViewSet):
+    filterset_class = filters.PartyFilter
+    serializer_class = CountrySerializer
+    lookup_field = "code"
+    lookup_value_regex = "[^/]+"
+
+    def get_queryset(self):
+        withdrawals = Withdrawal.objects.filter(host=OuterRef("pk"))
+        deployments = Deployment.objects.filter(host=OuterRef("pk"))
+        return (
+            Party.objects.filter(kind=Party.Kind.STATE)
+            .annotate(
+                withdrawals_hosted=filters.count_of(withdrawals, "host", "id"),
+                deployments_hosted=filters.count_of(deployments, "host", "id"),
+            )
+            .order_by("name", "id")
+        )
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List deployments (forces present in a host country)"),
+    retrieve=extend_schema(summary="One deployment"),
+)
+class DeploymentViewSet(ApiViewMixin, viewsets.ReadOnlyModelViewSet):
+    filterset_class = filters.DeploymentFilter
+    serializer_class = DeploymentSerializer
+    queryset = Deployment.objects.select_related("party", "host").order_by("id")
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List the RSS/Atom feeds polled for sources"),
+    retrieve=extend_schema(summary="One feed"),
+    create=extend_schema(
+        summary="Follow a feed (token required)",
+        request=FeedWriteSerializer,
+        responses={201: FeedSerializer},
+        examples=[
+            OpenApiExample(
+                "A news feed",
+                request_only=True,
+                value={"url": "https://news.example.org/world.atom", "interval_minutes": 60},
+            )
+        ],
+    ),
+)
+class FeedViewSet(
+    ApiViewMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
+    filterset_class = filters.FeedFilter
+    queryset = Feed.objects.order_by("url", "id")
+
+    def get_serializer_class(self):
+        return FeedWriteSerializer if self.action == "create" else FeedSerializer
+
+    def create(self, request, *args, **kwargs):
+        serializer = FeedWriteSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            feed = services.feed_add(**serializer.validated_data)
+        except services.IngestError as exc:
+            raise exceptions.ValidationError({"url": [str(exc)]}) from None
+        body = FeedSerializer(feed, context=self.get_serializer_context()).data
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List ingest jobs, newest first"),
+    retrieve=extend_schema(
+        summary="One ingest job",
+        description="Poll this after submitting a source: `state` goes queued → fetching → "
+        "extracting → merged (see `changes`) or failed (see `error`).",
+    ),
+)
+class IngestJobViewSet(ApiViewMixin, viewsets.ReadOnlyModelViewSet):
+    filterset_class = filters.IngestJobFilter
+    serializer_class = IngestJobSerializer
+    queryset = IngestJob.objects.order_by("-queued_at", "-id")

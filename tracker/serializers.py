@@ -1,8 +1,72 @@
-"""API shapes: explicit fields, dates in ISO 8601 beside their precision."""
+"""API shapes: explicit fields, dates in ISO 8601 beside their precision.
 
+Write serializers refuse fields they do not know, so a typo ("titel") is a 400 rather than a
+silently ignored value.
+"""
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from tracker.models import DeadlineRevision, Evidence, Milestone, Party, Source, Withdrawal
+from tracker.models import (
+    Conflict,
+    DeadlineRevision,
+    Deployment,
+    Evidence,
+    Feed,
+    IngestJob,
+    Milestone,
+    Party,
+    Source,
+    Status,
+    Withdrawal,
+)
+
+# Names for the schema's enums (SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]): several models
+# have a "kind" or a "status", each with its own choices.
+PartyKind = Party.Kind
+MilestoneKind = Milestone.Kind
+MilestoneState = Milestone.State
+IngestJobKind = IngestJob.Kind
+IngestJobState = IngestJob.State
+ConflictState = Conflict.State
+
+
+class StrictFieldsMixin:
+    """Reject unknown keys in the request body with the names that were not understood."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            writable = {name for name, field in self.fields.items() if not field.read_only}
+            unknown = sorted(set(data) - writable)
+            if unknown:
+                raise serializers.ValidationError(
+                    {name: ["Unknown field."] for name in unknown}, code="unknown_field"
+                )
+        return super().to_internal_value(data)
+
+
+# ---------------------------------------------------------------------------------------
+# Errors (documentation only: tracker.api.api_exception_handler builds them)
+
+
+class ErrorDetailSerializer(serializers.Serializer):
+    status = serializers.IntegerField(help_text="The HTTP status code, repeated.")
+    code = serializers.CharField(help_text="Machine-readable: invalid, not_found, throttled…")
+    message = serializers.CharField(help_text="A sentence for people.")
+    fields = serializers.DictField(
+        child=serializers.JSONField(),
+        required=False,
+        help_text="Per field (or query parameter) lists of messages, for validation errors.",
+    )
+
+
+class ErrorSerializer(serializers.Serializer):
+    error = ErrorDetailSerializer()
+
+
+# ---------------------------------------------------------------------------------------
+# Read shapes
 
 
 class PartySerializer(serializers.ModelSerializer):
@@ -11,10 +75,33 @@ class PartySerializer(serializers.ModelSerializer):
         fields = ["code", "name", "kind"]
 
 
+class PartyDetailSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Party
+        fields = ["code", "name", "kind", "aliases"]
+
+
+class CountrySerializer(serializers.ModelSerializer):
+    withdrawals_hosted = serializers.IntegerField(read_only=True)
+    deployments_hosted = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = Party
+        fields = ["code", "name", "aliases", "withdrawals_hosted", "deployments_hosted"]
+
+
 class EvidenceSerializer(serializers.ModelSerializer):
     class Meta:
         model = Evidence
-        fields = ["field", "value", "quote", "start", "end", "source"]
+        fields = ["id", "field", "value", "quote", "start", "end", "source", "milestone"]
+
+
+class SourceEvidenceSerializer(serializers.ModelSerializer):
+    """A fact as read from one source: what it says, where, and about which withdrawal."""
+
+    class Meta:
+        model = Evidence
+        fields = ["id", "withdrawal", "milestone", "field", "value", "quote", "start", "end"]
 
 
 class MilestoneSerializer(serializers.ModelSerializer):
@@ -34,10 +121,73 @@ class MilestoneSerializer(serializers.ModelSerializer):
         ]
 
 
+class MilestoneWriteSerializer(StrictFieldsMixin, serializers.ModelSerializer):
+    class Meta:
+        model = Milestone
+        fields = [
+            "id",
+            "withdrawal",
+            "kind",
+            "title",
+            "date",
+            "date_precision",
+            "status",
+            "description",
+            "locked",
+            "updated_at",
+        ]
+        read_only_fields = ["id", "locked", "updated_at"]
+
+    def validate(self, attrs):
+        # The withdrawal a milestone belongs to is fixed once it exists.
+        if self.instance is not None and "withdrawal" in attrs:
+            if attrs["withdrawal"].pk != self.instance.withdrawal_id:
+                raise serializers.ValidationError(
+                    {"withdrawal": ["A milestone cannot move to another withdrawal."]}
+                )
+        return attrs
+
+
 class DeadlineRevisionSerializer(serializers.ModelSerializer):
     class Meta:
         model = DeadlineRevision
-        fields = ["deadline", "precision", "phrase", "source", "stated_on", "recorded_at"]
+        fields = [
+            "id",
+            "withdrawal",
+            "deadline",
+            "precision",
+            "phrase",
+            "source",
+            "stated_on",
+            "recorded_at",
+        ]
+
+
+class ConflictSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Conflict
+        fields = [
+            "id",
+            "milestone",
+            "field",
+            "current_value",
+            "proposed_value",
+            "reason",
+            "state",
+            "source",
+            "quote",
+            "created_at",
+        ]
+
+
+class CountdownSerializer(serializers.Serializer):
+    seconds = serializers.IntegerField(
+        allow_null=True, help_text="Seconds until the deadline day ends (UTC); negative: past."
+    )
+    completed_days_early = serializers.IntegerField(
+        allow_null=True, help_text="Days between completion and deadline; negative: late."
+    )
+    text = serializers.CharField()
 
 
 class WithdrawalSerializer(serializers.ModelSerializer):
@@ -45,6 +195,14 @@ class WithdrawalSerializer(serializers.ModelSerializer):
     host = PartySerializer()
     status = serializers.SerializerMethodField()
     countdown = serializers.SerializerMethodField()
+    evidence_count = serializers.IntegerField(read_only=True)
+    source_count = serializers.IntegerField(
+        read_only=True, help_text="Distinct sources with evidence for this withdrawal."
+    )
+    publisher_count = serializers.IntegerField(
+        read_only=True, help_text="Distinct publishers among those sources."
+    )
+    open_conflict_count = serializers.IntegerField(read_only=True)
     url = serializers.HyperlinkedIdentityField(view_name="tracker:api-withdrawal-detail")
 
     class Meta:
@@ -60,31 +218,61 @@ class WithdrawalSerializer(serializers.ModelSerializer):
             "announced_on",
             "announced_precision",
             "started_on",
+            "started_precision",
             "deadline",
             "deadline_precision",
             "completed_on",
             "completed_precision",
+            "cancelled_on",
             "personnel",
             "personnel_qualifier",
             "personnel_withdrawn",
+            "evidence_count",
+            "source_count",
+            "publisher_count",
+            "open_conflict_count",
+            "created_at",
             "updated_at",
         ]
 
+    @extend_schema_field(serializers.ChoiceField(choices=Status.choices))
     def get_status(self, obj: Withdrawal) -> str:
-        return obj.get_status(now=self.context.get("now"))
+        return obj.get_status(now=self.context.get("now")).value
 
+    @extend_schema_field(CountdownSerializer)
     def get_countdown(self, obj: Withdrawal) -> dict:
         countdown = obj.get_countdown(now=self.context.get("now"))
-        return {"seconds": countdown.seconds, "text": countdown.describe()}
+        return {
+            "seconds": countdown.seconds,
+            "completed_days_early": countdown.completed_days_early,
+            "text": countdown.describe(),
+        }
 
 
 class WithdrawalDetailSerializer(WithdrawalSerializer):
     milestones = MilestoneSerializer(many=True)
     deadline_revisions = DeadlineRevisionSerializer(many=True)
     evidence = EvidenceSerializer(many=True)
+    conflicts = ConflictSerializer(many=True)
+    deadline_display = serializers.CharField(read_only=True)
+    personnel_display = serializers.CharField(read_only=True)
+    personnel_progress = serializers.SerializerMethodField()
 
     class Meta(WithdrawalSerializer.Meta):
-        fields = WithdrawalSerializer.Meta.fields + ["milestones", "deadline_revisions", "evidence"]
+        fields = WithdrawalSerializer.Meta.fields + [
+            "deadline_display",
+            "personnel_display",
+            "personnel_progress",
+            "locked_fields",
+            "milestones",
+            "deadline_revisions",
+            "evidence",
+            "conflicts",
+        ]
+
+    @extend_schema_field(OpenApiTypes.FLOAT)
+    def get_personnel_progress(self, obj: Withdrawal) -> float | None:
+        return obj.personnel_progress()
 
 
 class SourceSerializer(serializers.ModelSerializer):
@@ -100,4 +288,117 @@ class SourceSerializer(serializers.ModelSerializer):
             "origin",
             "content_hash",
             "fetched_at",
+            "created_at",
+        ]
+
+
+class SourceDetailSerializer(SourceSerializer):
+    evidence = SourceEvidenceSerializer(many=True)
+    deadline_revisions = DeadlineRevisionSerializer(many=True)
+    conflicts = ConflictSerializer(many=True)
+
+    class Meta(SourceSerializer.Meta):
+        # The text is only in the detail: evidence offsets point into it, and it is large.
+        fields = SourceSerializer.Meta.fields + [
+            "text",
+            "evidence",
+            "deadline_revisions",
+            "conflicts",
+        ]
+
+
+class SourceSubmitSerializer(StrictFieldsMixin, serializers.Serializer):
+    """Either a text (with optional metadata) or a URL to fetch."""
+
+    text = serializers.CharField(required=False, trim_whitespace=False, max_length=5_000_000)
+    url = serializers.URLField(required=False, max_length=2000)
+    title = serializers.CharField(required=False, allow_blank=True, max_length=500)
+    publisher = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    published_on = serializers.DateField(required=False, allow_null=True)
+
+    def validate(self, attrs):
+        if not attrs.get("text") and not attrs.get("url"):
+            raise serializers.ValidationError(
+                {"text": ["Send a text, or a url to fetch."]}, code="required"
+            )
+        if "text" in attrs and not attrs["text"].strip():
+            raise serializers.ValidationError({"text": ["The text is empty."]}, code="blank")
+        if "text" not in attrs and set(attrs) - {"url"}:
+            raise serializers.ValidationError(
+                {
+                    name: ["Only with a text: a fetched page brings its own."]
+                    for name in sorted(set(attrs) - {"url"})
+                }
+            )
+        return attrs
+
+
+class DeploymentSerializer(serializers.ModelSerializer):
+    party = PartySerializer()
+    host = PartySerializer()
+
+    class Meta:
+        model = Deployment
+        fields = [
+            "id",
+            "party",
+            "host",
+            "personnel",
+            "personnel_qualifier",
+            "since",
+            "since_precision",
+            "updated_at",
+        ]
+
+
+class FeedSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Feed
+        fields = [
+            "id",
+            "url",
+            "title",
+            "active",
+            "interval_minutes",
+            "last_polled_at",
+            "next_poll_at",
+            "last_error",
+            "created_at",
+        ]
+
+
+class FeedWriteSerializer(StrictFieldsMixin, serializers.Serializer):
+    url = serializers.URLField(max_length=2000)
+    interval_minutes = serializers.IntegerField(
+        required=False, default=60, min_value=5, max_value=7 * 24 * 60
+    )
+
+    def validate_url(self, value: str) -> str:
+        if Feed.objects.filter(url=value).exists():
+            raise serializers.ValidationError("This feed is already followed.", code="unique")
+        return value
+
+
+class IngestJobSerializer(serializers.ModelSerializer):
+    url = serializers.HyperlinkedIdentityField(view_name="tracker:api-ingest-job-detail")
+    submitted_url = serializers.CharField(source="url", read_only=True)
+
+    class Meta:
+        model = IngestJob
+        fields = [
+            "id",
+            "url",
+            "kind",
+            "state",
+            "label",
+            "submitted_url",
+            "source",
+            "feed",
+            "published_on",
+            "attempts",
+            "error",
+            "changes",
+            "queued_at",
+            "started_at",
+            "finished_at",
         ]

@@ -1,7 +1,8 @@
 from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
-from tracker import api, views
+from tracker import api, feeds, views
 
 app_name = "tracker"
 
@@ -9,6 +10,12 @@ router = DefaultRouter()
 router.register("withdrawals", api.WithdrawalViewSet, basename="api-withdrawal")
 router.register("milestones", api.MilestoneViewSet, basename="api-milestone")
 router.register("sources", api.SourceViewSet, basename="api-source")
+router.register("deadline-revisions", api.DeadlineRevisionViewSet, basename="api-deadline-revision")
+router.register("parties", api.PartyViewSet, basename="api-party")
+router.register("countries", api.CountryViewSet, basename="api-country")
+router.register("deployments", api.DeploymentViewSet, basename="api-deployment")
+router.register("feeds", api.FeedViewSet, basename="api-feed")
+router.register("ingest-jobs", api.IngestJobViewSet, basename="api-ingest-job")
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
@@ -17,5 +24,11 @@ urlpatterns = [
     path("ingest/", views.ingest, name="ingest"),
     path("ingest/jobs/<int:pk>/", views.ingest_job, name="ingest-job"),
     path("ingest/jobs/<int:pk>.json", views.ingest_job_status, name="ingest-job-status"),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path(
+        "api/docs/", SpectacularSwaggerView.as_view(url_name="tracker:api-schema"), name="api-docs"
+    ),
     path("api/", include(router.urls)),
+    path("feeds/deadlines.ics", feeds.deadlines_ics, name="feed-deadlines-ics"),
+    path("feeds/changes.atom", feeds.changes_atom, name="feed-changes-atom"),
 ]

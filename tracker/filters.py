@@ -1,0 +1,300 @@
+"""Query-string filters for the API and the exports, and the querysets they share.
+
+Status is derived on the model (`Withdrawal.get_status`); `withdrawals_with_status` is the one
+place that translates each status into a condition on the stored dates, so a list filtered by
+status agrees with the status each row shows (tests/test_api_filters.py checks every status).
+"""
+
+import datetime as dt
+
+import django_filters
+from django import forms
+from django.conf import settings
+from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce, TruncMonth, TruncYear
+
+from tracker.models import (
+    Conflict,
+    DeadlineRevision,
+    Deployment,
+    Evidence,
+    Feed,
+    IngestJob,
+    Milestone,
+    Party,
+    Precision,
+    Source,
+    Status,
+    Withdrawal,
+)
+
+
+def status_condition(status: str, now: dt.datetime | None = None) -> Q:
+    """The stored-date condition under which `Withdrawal.get_status(now)` returns `status`.
+
+    Mirrors get_status branch by branch: each branch holds only when the earlier ones do not.
+    """
+    today = Withdrawal.today(now)
+    due_soon_until = today + dt.timedelta(days=settings.TRACKER_DUE_SOON_DAYS)
+    cancelled = Q(cancelled_on__lte=today)
+    not_cancelled = Q(cancelled_on__isnull=True) | Q(cancelled_on__gt=today)
+    completed = not_cancelled & Q(completed_on__lte=today)
+    # "by September 2025" is met by any day of September: early means before the period.
+    early = (
+        Q(deadline_precision=Precision.DAY, completed_on__lt=F("deadline"))
+        | Q(deadline_precision=Precision.MONTH, completed_on__lt=TruncMonth("deadline"))
+        | Q(deadline_precision=Precision.YEAR, completed_on__lt=TruncYear("deadline"))
+    )
+    with_deadline = Q(deadline__isnull=False)
+    open_ = not_cancelled & (Q(completed_on__isnull=True) | Q(completed_on__gt=today))
+    not_due = Q(deadline__isnull=True) | Q(deadline__gt=due_soon_until)
+    started = Q(started_on__lte=today) | Q(personnel_withdrawn__gt=0)
+    not_started = (Q(started_on__isnull=True) | Q(started_on__gt=today)) & (
+        Q(personnel_withdrawn__isnull=True) | Q(personnel_withdrawn=0)
+    )
+    conditions = {
+        Status.CANCELLED: cancelled,
+        Status.COMPLETED: completed & Q(deadline__isnull=True),
+        Status.COMPLETED_LATE: completed & with_deadline & Q(completed_on__gt=F("deadline")),
+        Status.COMPLETED_EARLY: completed
+        & with_deadline
+        & Q(completed_on__lte=F("deadline"))
+        & early,
+        Status.COMPLETED_ON_TIME: completed
+        & with_deadline
+        & Q(completed_on__lte=F("deadline"))
+        & ~early,
+        Status.OVERDUE: open_ & Q(deadline__lt=today),
+        Status.DUE_SOON: open_ & Q(deadline__gte=today, deadline__lte=due_soon_until),
+        Status.IN_PROGRESS: open_ & not_due & started,
+        Status.ANNOUNCED: open_ & not_due & not_started,
+    }
+    return conditions[Status(status)]
+
+
+def withdrawals_with_status(
+    queryset: QuerySet[Withdrawal], status: str, now: dt.datetime | None = None
+) -> QuerySet[Withdrawal]:
+    return queryset.filter(status_condition(status, now))
+
+
+def count_of(queryset: QuerySet, group: str, counted: str) -> Coalesce:
+    """A correlated COUNT(DISTINCT counted) per row, 0 when there is nothing to count.
+
+    A subquery rather than a JOIN + GROUP BY over the whole table: PostgreSQL evaluates it
+    only for the rows of the page, and several counts do not multiply each other's joins.
+    """
+    grouped = (
+        queryset.order_by().values(group).annotate(n=Count(counted, distinct=True)).values("n")[:1]
+    )
+    return Coalesce(Subquery(grouped, output_field=IntegerField()), Value(0))
+
+
+def with_corroboration(queryset: QuerySet[Withdrawal]) -> QuerySet[Withdrawal]:
+    """Annotate evidence_count, source_count and publisher_count (distinct, non-blank)."""
+    evidence = Evidence.objects.filter(withdrawal=OuterRef("pk"))
+    return queryset.annotate(
+        evidence_count=count_of(evidence, "withdrawal", "id"),
+        source_count=count_of(evidence, "withdrawal", "source"),
+        publisher_count=count_of(
+            evidence.exclude(source__publisher=""), "withdrawal", "source__publisher"
+        ),
+    )
+
+
+def with_open_conflicts(queryset: QuerySet[Withdrawal]) -> QuerySet[Withdrawal]:
+    conflicts = Conflict.objects.filter(withdrawal=OuterRef("pk"), state=Conflict.State.OPEN)
+    return queryset.annotate(open_conflict_count=count_of(conflicts, "withdrawal", "id"))
+
+
+# ---------------------------------------------------------------------------------------
+# FilterSets. Form fields reject NUL bytes, impossible dates and unknown choices, and the
+# DRF backend turns their errors into 400 answers.
+
+
+class IdFilter(django_filters.NumberFilter):
+    # Whole numbers only: "1.5" or "abc" is a 400, not a silent empty list.
+    field_class = forms.IntegerField
+
+
+class CodeFilter(django_filters.CharFilter):
+    """A party code, matched case-insensitively (?party=us is ?party=US)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("lookup_expr", "iexact")
+        kwargs.setdefault("max_length", 40)
+        super().__init__(*args, **kwargs)
+
+
+def search_filter(*fields: str):
+    def apply(queryset, name, value):
+        if not value:
+            return queryset
+        condition = Q()
+        for field in fields:
+            condition |= Q(**{f"{field}__icontains": value})
+        return queryset.filter(condition)
+
+    return apply
+
+
+class SearchFilter(django_filters.CharFilter):
+    def __init__(self, *fields: str, **kwargs):
+        kwargs.setdefault("max_length", 200)
+        kwargs.setdefault("method", search_filter(*fields))
+        kwargs.setdefault("label", "Case-insensitive text search in " + ", ".join(fields))
+        super().__init__(**kwargs)
+
+
+class WithdrawalFilter(django_filters.FilterSet):
+    party = CodeFilter(field_name="party__code", label="Deploying party code, e.g. US")
+    host = CodeFilter(field_name="host__code", label="Host country code, e.g. NE")
+    status = django_filters.ChoiceFilter(
+        choices=Status.choices, method="filter_status", label="Derived status"
+    )
+    deadline_after = django_filters.DateFilter(field_name="deadline", lookup_expr="gte")
+    deadline_before = django_filters.DateFilter(field_name="deadline", lookup_expr="lte")
+    announced_after = django_filters.DateFilter(field_name="announced_on", lookup_expr="gte")
+    announced_before = django_filters.DateFilter(field_name="announced_on", lookup_expr="lte")
+    updated_since = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    search = SearchFilter("party__name", "party__code", "host__name", "host__code", "summary")
+    ordering = django_filters.OrderingFilter(
+        fields=["deadline", "announced_on", "updated_at", "personnel", "id"]
+    )
+
+    class Meta:
+        model = Withdrawal
+        fields: list[str] = []
+
+    def filter_status(self, queryset, name, value):
+        if not value:
+            return queryset
+        now = self.request.tracker_now if hasattr(self.request, "tracker_now") else None
+        return withdrawals_with_status(queryset, value, now)
+
+
+class MilestoneFilter(django_filters.FilterSet):
+    withdrawal = IdFilter(field_name="withdrawal_id")
+    party = CodeFilter(field_name="withdrawal__party__code")
+    host = CodeFilter(field_name="withdrawal__host__code")
+    status = django_filters.ChoiceFilter(choices=Milestone.State.choices)
+    kind = django_filters.ChoiceFilter(choices=Milestone.Kind.choices)
+    date_after = django_filters.DateFilter(field_name="date", lookup_expr="gte")
+    date_before = django_filters.DateFilter(field_name="date", lookup_expr="lte")
+    deadline_after = django_filters.DateFilter(field_name="withdrawal__deadline", lookup_expr="gte")
+    deadline_before = django_filters.DateFilter(
+        field_name="withdrawal__deadline", lookup_expr="lte"
+    )
+    updated_since = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    search = SearchFilter("title", "description")
+    ordering = django_filters.OrderingFilter(fields=["date", "updated_at", "id"])
+
+    class Meta:
+        model = Milestone
+        fields: list[str] = []
+
+
+class DeadlineRevisionFilter(django_filters.FilterSet):
+    withdrawal = IdFilter(field_name="withdrawal_id")
+    party = CodeFilter(field_name="withdrawal__party__code")
+    host = CodeFilter(field_name="withdrawal__host__code")
+    deadline_after = django_filters.DateFilter(field_name="deadline", lookup_expr="gte")
+    deadline_before = django_filters.DateFilter(field_name="deadline", lookup_expr="lte")
+    updated_since = django_filters.IsoDateTimeFilter(field_name="recorded_at", lookup_expr="gte")
+    search = SearchFilter("phrase")
+    ordering = django_filters.OrderingFilter(fields=["deadline", "stated_on", "recorded_at", "id"])
+
+    class Meta:
+        model = DeadlineRevision
+        fields: list[str] = []
+
+
+class SourceFilter(django_filters.FilterSet):
+    party = django_filters.CharFilter(method="filter_party", max_length=40)
+    host = django_filters.CharFilter(method="filter_host", max_length=40)
+    origin = django_filters.ChoiceFilter(choices=Source.Origin.choices)
+    published_after = django_filters.DateFilter(field_name="published_on", lookup_expr="gte")
+    published_before = django_filters.DateFilter(field_name="published_on", lookup_expr="lte")
+    updated_since = django_filters.IsoDateTimeFilter(field_name="fetched_at", lookup_expr="gte")
+    search = SearchFilter("title", "publisher", "url")
+    ordering = django_filters.OrderingFilter(
+        fields=["published_on", "fetched_at", "created_at", "id"]
+    )
+
+    class Meta:
+        model = Source
+        fields: list[str] = []
+
+    # An EXISTS rather than a JOIN: a source with many sentences is still listed once.
+    def filter_party(self, queryset, name, value):
+        return queryset.filter(
+            pk__in=Evidence.objects.filter(withdrawal__party__code__iexact=value).values(
+                "source_id"
+            )
+        )
+
+    def filter_host(self, queryset, name, value):
+        return queryset.filter(
+            pk__in=Evidence.objects.filter(withdrawal__host__code__iexact=value).values("source_id")
+        )
+
+
+class PartyFilter(django_filters.FilterSet):
+    kind = django_filters.ChoiceFilter(choices=Party.Kind.choices)
+    search = SearchFilter("code", "name")
+    ordering = django_filters.OrderingFilter(fields=["code", "name"])
+
+    class Meta:
+        model = Party
+        fields: list[str] = []
+
+
+class DeploymentFilter(django_filters.FilterSet):
+    party = CodeFilter(field_name="party__code")
+    host = CodeFilter(field_name="host__code")
+    updated_since = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    search = SearchFilter("party__name", "party__code", "host__name", "host__code")
+    ordering = django_filters.OrderingFilter(fields=["since", "personnel", "updated_at", "id"])
+
+    class Meta:
+        model = Deployment
+        fields: list[str] = []
+
+
+class FeedFilter(django_filters.FilterSet):
+    # "true" or "false"; anything else is a 400 (a BooleanFilter would ignore it).
+    active = django_filters.TypedChoiceFilter(
+        choices=[("true", "true"), ("false", "false")], coerce=lambda value: value == "true"
+    )
+    search = SearchFilter("url", "title")
+    ordering = django_filters.OrderingFilter(
+        fields=["url", "created_at", "next_poll_at", "last_polled_at", "id"]
+    )
+
+    class Meta:
+        model = Feed
+        fields: list[str] = []
+
+
+class IngestJobFilter(django_filters.FilterSet):
+    state = django_filters.ChoiceFilter(choices=IngestJob.State.choices)
+    kind = django_filters.ChoiceFilter(choices=IngestJob.Kind.choices)
+    source = IdFilter(field_name="source_id")
+    updated_since = django_filters.IsoDateTimeFilter(field_name="queued_at", lookup_expr="gte")
+    search = SearchFilter("label", "url", "error")
+    ordering = django_filters.OrderingFilter(fields=["queued_at", "finished_at", "id"])
+
+    class Meta:
+        model = IngestJob
+        fields: list[str] = []
+
+
+class ExportFilter(django_filters.FilterSet):
+    """The filters the calendar and Atom feeds accept: ?party=US&host=NE."""
+
+    party = CodeFilter(field_name="party__code")
+    host = CodeFilter(field_name="host__code")
+
+    class Meta:
+        model = Withdrawal
+        fields: list[str] = []
