@@ -19,6 +19,11 @@ class Route:
     handler: Callable[[BaseHTTPRequestHandler], None] | None = None
 
 
+class QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request, client_address) -> None:
+        pass  # a client that hangs up on purpose (size caps, timeouts) is not news
+
+
 class LocalWeb:
     def __init__(self) -> None:
         self.routes: dict[str, Route] = {}
@@ -55,7 +60,7 @@ class LocalWeb:
             def log_message(self, *args) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = QuietServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.port = self.server.server_address[1]
         self.thread = threading.Thread(

@@ -148,7 +148,8 @@ def address_check(
     for ip in addresses:
         if not allow(ip):
             # One internal answer is enough to refuse: a mixed answer is a rebinding trick.
-            raise FetchError(f"{host} resolves to {ip}, an internal address: refused")
+            said = f"{host} is" if host == str(ip) else f"{host} resolves to {ip},"
+            raise FetchError(f"{said} an internal address: refused")
     return addresses[0]
 
 
@@ -433,7 +434,8 @@ def feed_parse(content: bytes, *, base_url: str = "") -> ParsedFeed:
             continue
         if base_url:
             link = urljoin(base_url, link)
-        when = entry.get("published_parsed") or entry.get("updated_parsed")
+        # dict.get: feedparser's own get() maps a missing "updated" to "published", warning.
+        when = dict.get(entry, "published_parsed") or dict.get(entry, "updated_parsed")
         published = dt.date(when.tm_year, when.tm_mon, when.tm_mday) if when else None
         title = entry.get("title", "")[:500]
         entries.append(FeedEntry(url=link, title=title, published_on=published))

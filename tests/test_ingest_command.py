@@ -1,0 +1,81 @@
+"""`manage.py ingest` over files, folders and URLs: a summary, each failure's reason, the
+rest of the batch still ingested, and a non-zero exit when anything failed."""
+
+import io
+
+import pytest
+from django.core.management import CommandError, call_command
+from localweb import article_html
+
+from tracker.models import IngestJob, Source
+
+CHAD = (
+    "France completed the withdrawal of its 1,000 troops from Chad on January 30, 2025, "
+    "a day before the January 31 deadline set by N'Djamena."
+)
+MALI = "Germany agreed on Monday to withdraw its 1,200 troops from Mali by December 31, 2023."
+NIGER = "The United States agreed to withdraw about 1,000 troops from Niger by September 15, 2024."
+
+
+def ingest(*args: str) -> tuple[str, str, int]:
+    out, err = io.StringIO(), io.StringIO()
+    try:
+        call_command("ingest", *args, stdout=out, stderr=err)
+    except CommandError as exc:
+        err.write(str(exc))
+        return out.getvalue(), err.getvalue(), exc.returncode
+    return out.getvalue(), err.getvalue(), 0
+
+
+@pytest.fixture
+def allow_private(settings):
+    settings.TRACKER_FETCH_ALLOW_PRIVATE = True
+
+
+@pytest.mark.django_db
+def test_it_ingests_folders_files_and_urls_and_sums_up(tmp_path, web, allow_private):
+    folder = tmp_path / "articles"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "chad.txt").write_text(CHAD)
+    (folder / "sub" / "mali.md").write_text(MALI)
+    (folder / "niger.html").write_text(article_html("Niger", NIGER))
+    (folder / "ignored.pdf").write_bytes(b"%PDF-1.4")
+    url = web.add("/niger-again", article_html("Niger again", NIGER.replace("about", "some")))
+    out, err, code = ingest(str(folder), url)
+    assert code == 0, err
+    assert out.strip().endswith("4 ingested, 0 unchanged, 0 failed")
+    assert Source.objects.count() == 4
+    assert set(IngestJob.objects.values_list("state", flat=True)) == {"merged"}
+
+    out, err, code = ingest(str(folder), url)
+    assert code == 0, err
+    assert out.strip().endswith("0 ingested, 4 unchanged, 0 failed")
+    assert Source.objects.count() == 4
+
+
+@pytest.mark.django_db
+def test_it_reports_each_failure_and_ingests_the_rest(tmp_path, web):
+    good = tmp_path / "chad.txt"
+    good.write_text(CHAD)
+    pdf = tmp_path / "report.pdf"
+    pdf.write_bytes(b"%PDF-1.4")
+    internal = web.add("/a", article_html("x", MALI))
+    out, err, code = ingest(
+        str(pdf), "ftp://example.org/a.txt", "https://u:p@example.org/", internal, str(good)
+    )
+    assert code == 1
+    assert out.strip().endswith("1 ingested, 0 unchanged, 4 failed")
+    assert f"{pdf}: only .txt, .md and .html files can be ingested (not .pdf)" in err
+    assert "ftp://example.org/a.txt: only http and https URLs can be fetched (ftp:)" in err
+    assert "https://u:p@example.org/: URLs with a user name or password are refused" in err
+    assert f"{internal}: 127.0.0.1 is an internal address: refused" in err
+    assert Source.objects.get().text == CHAD
+
+
+@pytest.mark.django_db
+def test_it_says_when_invalid_utf8_was_replaced(tmp_path):
+    article = tmp_path / "chad.txt"
+    article.write_bytes(CHAD.encode() + b" \xff")
+    out, err, code = ingest(str(article))
+    assert code == 0, err
+    assert "invalid UTF-8 bytes were replaced" in out

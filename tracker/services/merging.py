@@ -1,0 +1,529 @@
+"""Merging extracted facts into records, and counting what corroborates them.
+
+A new source about the same (party, host) adds to that withdrawal: agreeing values add
+evidence, disagreeing ones file a Conflict, a new deadline adds a DeadlineRevision, and
+anything a person edited (locked fields and milestones) only gets suggestions.
+"""
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from django.db.models import Count, QuerySet
+from django.utils import timezone
+
+from tracker.models import (
+    Conflict,
+    DeadlineRevision,
+    Deployment,
+    Evidence,
+    Milestone,
+    Party,
+    Precision,
+    Source,
+    Withdrawal,
+)
+
+# Milestone kinds a withdrawal has at most one of; others (base handovers, personnel
+# updates) can happen many times and are told apart by their date.
+SINGLE_MILESTONE_KINDS = {
+    Milestone.Kind.ANNOUNCEMENT,
+    Milestone.Kind.AGREEMENT,
+    Milestone.Kind.ORDER_TO_LEAVE,
+    Milestone.Kind.WITHDRAWAL_START,
+    Milestone.Kind.COMPLETION,
+}
+
+
+# ---------------------------------------------------------------------------------------
+# Merging facts into records
+
+
+@dataclass
+class MergeReport:
+    """What one source changed, stored on its job and shown to the user."""
+
+    withdrawals_created: list[int] = field(default_factory=list)
+    withdrawals_updated: list[int] = field(default_factory=list)
+    fields_set: list[str] = field(default_factory=list)
+    evidence_added: int = 0
+    milestones_created: int = 0
+    deadline_revisions: int = 0
+    conflicts: int = 0
+    deployments: int = 0
+
+    def as_dict(self) -> dict:
+        return {
+            "withdrawals_created": self.withdrawals_created,
+            "withdrawals_updated": sorted(set(self.withdrawals_updated)),
+            "fields_set": self.fields_set,
+            "evidence_added": self.evidence_added,
+            "milestones_created": self.milestones_created,
+            "deadline_revisions": self.deadline_revisions,
+            "conflicts": self.conflicts,
+            "deployments": self.deployments,
+        }
+
+
+def party_get_or_create(*, ref) -> Party:
+    party, created = Party.objects.get_or_create(
+        code=ref.code.upper(),
+        defaults={"name": ref.name, "kind": ref.kind or Party.Kind.STATE},
+    )
+    return party
+
+
+def source_merge_facts(*, source: Source, result) -> dict:
+    report = MergeReport()
+    for fact in result.withdrawals:
+        withdrawal_merge_fact(source=source, fact=fact, report=report)
+    for fact in getattr(result, "deployments", []) or []:
+        deployment_merge_fact(fact=fact, report=report)
+    return report.as_dict()
+
+
+def deployment_merge_fact(*, fact, report: MergeReport) -> None:
+    party = party_get_or_create(ref=fact.deploying)
+    host = party_get_or_create(ref=fact.host)
+    if party == host:
+        return
+    deployment, created = Deployment.objects.get_or_create(party=party, host=host)
+    if fact.personnel is not None and deployment.personnel is None:
+        deployment.personnel = fact.personnel.value
+        deployment.personnel_qualifier = fact.personnel.qualifier
+    if fact.since is not None and deployment.since is None:
+        deployment.since = fact.since.date
+        deployment.since_precision = fact.since.precision
+    deployment.save()
+    report.deployments += 1
+
+
+def withdrawal_for_pair(*, party: Party, host: Party) -> Withdrawal | None:
+    # The most recent record for the pair: a party can leave the same country twice
+    # (the US left Iraq in 2011 and again later), and new sources speak of the latest.
+    return (
+        Withdrawal.objects.select_for_update()
+        .filter(party=party, host=host, cancelled_on__isnull=True)
+        .order_by("-created_at", "-id")
+        .first()
+    )
+
+
+def withdrawal_merge_fact(*, source: Source, fact, report: MergeReport) -> Withdrawal | None:
+    """Fold one extracted withdrawal into the records.
+
+    1. Find the withdrawal for the (party, host) pair, or create it.
+    2. For each field: fill it when empty, add evidence when the source agrees, file a
+       conflict when it disagrees or the field was edited by a person (locked).
+    3. A different deadline becomes a DeadlineRevision; the current deadline is the one
+       stated last.
+    4. Milestones are added or corroborated; locked milestones only get suggestions.
+    """
+    party = party_get_or_create(ref=fact.deploying)
+    host = party_get_or_create(ref=fact.host)
+    if party == host:
+        return None
+    # Lock the party row: merges for the same pair from concurrent workers queue up here
+    # instead of creating two records.
+    Party.objects.select_for_update().filter(pk=party.pk).first()
+    withdrawal = withdrawal_for_pair(party=party, host=host)
+    created = withdrawal is None
+    if created:
+        withdrawal = Withdrawal.objects.create(
+            party=party, host=host, summary=(fact.summary or "")[:2000]
+        )
+        report.withdrawals_created.append(withdrawal.pk)
+    changed: list[str] = []
+    evidence_for_pair = fact_evidence(fact)
+    if evidence_for_pair is not None:
+        evidence_add(
+            source=source,
+            withdrawal=withdrawal,
+            field="pair",
+            value="",
+            evidence=evidence_for_pair,
+            report=report,
+        )
+    if fact.personnel is not None:
+        merge_value(
+            source=source,
+            withdrawal=withdrawal,
+            field="personnel",
+            value=fact.personnel.value,
+            extra={"personnel_qualifier": fact.personnel.qualifier},
+            evidence=fact.personnel.evidence,
+            report=report,
+            changed=changed,
+        )
+    for name in ("announced_on", "completed_on"):
+        date_fact = getattr(fact, name)
+        if date_fact is not None:
+            merge_date(
+                source=source,
+                withdrawal=withdrawal,
+                field=name,
+                date_fact=date_fact,
+                report=report,
+                changed=changed,
+            )
+    if fact.deadline is not None:
+        withdrawal_revise_deadline(
+            withdrawal=withdrawal,
+            deadline=fact.deadline.date,
+            precision=fact.deadline.precision,
+            phrase=fact.deadline.phrase,
+            source=source,
+            report=report,
+            changed=changed,
+        )
+        evidence_add(
+            source=source,
+            withdrawal=withdrawal,
+            field="deadline",
+            value=fact.deadline.date.isoformat(),
+            evidence=fact.deadline.evidence,
+            report=report,
+        )
+    for milestone_fact in fact.milestones:
+        milestone_merge_fact(
+            source=source,
+            withdrawal=withdrawal,
+            fact=milestone_fact,
+            report=report,
+            changed=changed,
+        )
+    if changed:
+        withdrawal.save()
+        report.fields_set.extend(f"{withdrawal.pk}:{name}" for name in changed)
+        if not created:
+            report.withdrawals_updated.append(withdrawal.pk)
+    return withdrawal
+
+
+def fact_evidence(fact):
+    for candidate in (fact.announced_on, fact.deadline, fact.completed_on, fact.personnel):
+        if candidate is not None:
+            return candidate.evidence
+    for milestone in fact.milestones:
+        return milestone.evidence
+    return None
+
+
+def evidence_add(
+    *,
+    source: Source,
+    withdrawal: Withdrawal,
+    field: str,
+    value: str,
+    evidence,
+    report,
+    milestone: Milestone | None = None,
+) -> None:
+    if evidence is None or evidence.end <= evidence.start:
+        return
+    _, created = Evidence.objects.get_or_create(
+        source=source,
+        withdrawal=withdrawal,
+        milestone=milestone,
+        field=field,
+        start=evidence.start,
+        end=evidence.end,
+        defaults={"quote": evidence.text, "value": str(value)[:100]},
+    )
+    if created:
+        report.evidence_added += 1
+
+
+def conflict_file(
+    *,
+    withdrawal: Withdrawal,
+    field: str,
+    current,
+    proposed,
+    source: Source,
+    quote: str,
+    reason: str,
+    report: MergeReport,
+    milestone: Milestone | None = None,
+) -> None:
+    _, created = Conflict.objects.get_or_create(
+        withdrawal=withdrawal,
+        field=field,
+        proposed_value=str(proposed)[:200],
+        source=source,
+        defaults={
+            "current_value": str(current)[:200],
+            "reason": reason,
+            "quote": quote,
+            "milestone": milestone,
+        },
+    )
+    if created:
+        report.conflicts += 1
+
+
+def merge_value(
+    *, source, withdrawal: Withdrawal, field: str, value, extra: dict, evidence, report, changed
+) -> None:
+    current = getattr(withdrawal, field)
+    locked = field in withdrawal.locked_fields
+    if current is None and not locked:
+        setattr(withdrawal, field, value)
+        for name, extra_value in extra.items():
+            setattr(withdrawal, name, extra_value)
+        changed.append(field)
+    elif current != value:
+        conflict_file(
+            withdrawal=withdrawal,
+            field=field,
+            current=current if current is not None else "",
+            proposed=value,
+            source=source,
+            quote=evidence.text,
+            reason=Conflict.Reason.LOCKED if locked else Conflict.Reason.DISAGREEMENT,
+            report=report,
+        )
+    evidence_add(
+        source=source,
+        withdrawal=withdrawal,
+        field=field,
+        value=str(value),
+        evidence=evidence,
+        report=report,
+    )
+
+
+def dates_agree(a: dt.date, a_precision: str, b: dt.date, b_precision: str) -> bool:
+    """Same date, or the same period where one of them is only known to the month or year."""
+    if a == b:
+        return True
+    coarsest = max(a_precision, b_precision, key=lambda p: ["day", "month", "year"].index(p))
+    if coarsest == Precision.YEAR:
+        return a.year == b.year
+    if coarsest == Precision.MONTH:
+        return (a.year, a.month) == (b.year, b.month)
+    return False
+
+
+def merge_date(*, source, withdrawal: Withdrawal, field: str, date_fact, report, changed) -> None:
+    precision_field = field.replace("_on", "_precision")
+    current = getattr(withdrawal, field)
+    current_precision = getattr(withdrawal, precision_field)
+    locked = field in withdrawal.locked_fields
+    if current is None and not locked:
+        setattr(withdrawal, field, date_fact.date)
+        setattr(withdrawal, precision_field, date_fact.precision)
+        changed.append(field)
+    elif current is not None and dates_agree(
+        current, current_precision, date_fact.date, date_fact.precision
+    ):
+        # A more precise statement of the same period refines the record.
+        rank = ["day", "month", "year"]
+        if not locked and rank.index(date_fact.precision) < rank.index(current_precision):
+            setattr(withdrawal, field, date_fact.date)
+            setattr(withdrawal, precision_field, date_fact.precision)
+            changed.append(field)
+    else:
+        conflict_file(
+            withdrawal=withdrawal,
+            field=field,
+            current=current.isoformat() if current else "",
+            proposed=date_fact.date.isoformat(),
+            source=source,
+            quote=date_fact.evidence.text,
+            reason=Conflict.Reason.LOCKED if locked else Conflict.Reason.DISAGREEMENT,
+            report=report,
+        )
+    evidence_add(
+        source=source,
+        withdrawal=withdrawal,
+        field=field,
+        value=date_fact.date.isoformat(),
+        evidence=date_fact.evidence,
+        report=report,
+    )
+
+
+def withdrawal_revise_deadline(
+    *,
+    withdrawal: Withdrawal,
+    deadline: dt.date,
+    precision: str,
+    phrase: str = "",
+    source: Source | None = None,
+    user=None,
+    report: MergeReport | None = None,
+    changed: list[str] | None = None,
+) -> DeadlineRevision | None:
+    """Record a deadline as a new revision; the current deadline is the one stated last.
+
+    A value already in the history is not recorded twice. When a person has locked the
+    deadline, a source's new value becomes a suggestion (Conflict) instead.
+    """
+    report = report or MergeReport()
+    changed = changed if changed is not None else []
+    if source is not None and "deadline" in withdrawal.locked_fields:
+        if withdrawal.deadline != deadline:
+            conflict_file(
+                withdrawal=withdrawal,
+                field="deadline",
+                current=withdrawal.deadline or "",
+                proposed=deadline.isoformat(),
+                source=source,
+                quote=phrase,
+                reason=Conflict.Reason.LOCKED,
+                report=report,
+            )
+        return None
+    revisions = list(withdrawal.deadline_revisions.all())
+    for revision in revisions:
+        if dates_agree(revision.deadline, revision.precision, deadline, precision):
+            return None
+    revision = DeadlineRevision.objects.create(
+        withdrawal=withdrawal,
+        deadline=deadline,
+        precision=precision,
+        phrase=phrase[:300],
+        source=source,
+        stated_on=source.published_on if source else timezone.now().date(),
+        recorded_by=user,
+    )
+    report.deadline_revisions += 1
+    revisions.append(revision)
+    latest = current_revision(revisions)
+    if (withdrawal.deadline, withdrawal.deadline_precision) != (latest.deadline, latest.precision):
+        withdrawal.deadline = latest.deadline
+        withdrawal.deadline_precision = latest.precision
+        changed.append("deadline")
+    return revision
+
+
+def current_revision(revisions: Iterable[DeadlineRevision]) -> DeadlineRevision:
+    # Stated last wins; a revision with no statement date counts as oldest.
+    return max(
+        revisions,
+        key=lambda r: (r.stated_on or dt.date.min, r.recorded_at, r.pk or 0),
+    )
+
+
+def milestone_merge_fact(*, source, withdrawal: Withdrawal, fact, report, changed) -> None:
+    kind = fact.kind if fact.kind in Milestone.Kind.values else Milestone.Kind.OTHER
+    date = fact.date.date if fact.date else None
+    precision = fact.date.precision if fact.date else Precision.DAY
+    candidates = withdrawal.milestones.filter(kind=kind)
+    if kind not in SINGLE_MILESTONE_KINDS:
+        candidates = candidates.filter(date=date)
+    milestone = candidates.first()
+    reference = source.published_on or timezone.now().date()
+    if milestone is None:
+        milestone = Milestone.objects.create(
+            withdrawal=withdrawal,
+            kind=kind,
+            title=(fact.summary or Milestone.Kind(kind).label.capitalize())[:300],
+            date=date,
+            date_precision=precision,
+            status=milestone_status_for(kind=kind, date=date, reference=reference),
+            description=fact.evidence.text[:2000] if fact.evidence else "",
+        )
+        report.milestones_created += 1
+    elif date is not None and (
+        milestone.date is None
+        or not dates_agree(milestone.date, milestone.date_precision, date, precision)
+    ):
+        if milestone.locked or milestone.date is not None:
+            conflict_file(
+                withdrawal=withdrawal,
+                milestone=milestone,
+                field=f"milestone:{kind}",
+                current=milestone.date.isoformat() if milestone.date else "",
+                proposed=date.isoformat(),
+                source=source,
+                quote=fact.evidence.text if fact.evidence else "",
+                reason=Conflict.Reason.LOCKED if milestone.locked else Conflict.Reason.DISAGREEMENT,
+                report=report,
+            )
+        else:
+            milestone.date = date
+            milestone.date_precision = precision
+            milestone.save(update_fields=["date", "date_precision", "updated_at"])
+    if kind == Milestone.Kind.WITHDRAWAL_START and date is not None:
+        if withdrawal.started_on is None and "started_on" not in withdrawal.locked_fields:
+            withdrawal.started_on = date
+            withdrawal.started_precision = precision
+            changed.append("started_on")
+    if fact.evidence is not None:
+        evidence_add(
+            source=source,
+            withdrawal=withdrawal,
+            milestone=milestone,
+            field="milestone",
+            value=date.isoformat() if date else "",
+            evidence=fact.evidence,
+            report=report,
+        )
+
+
+def milestone_status_for(*, kind: str, date: dt.date | None, reference: dt.date) -> str:
+    if kind == Milestone.Kind.DEADLINE:
+        # Extracted deadline milestones are the superseded ones.
+        return Milestone.State.CANCELLED
+    if date is not None and date <= reference:
+        return Milestone.State.DONE
+    return Milestone.State.PLANNED
+
+
+def milestone_save_by_person(*, milestone: Milestone, fields: Iterable[str] | None = None) -> None:
+    """A person's edit (admin or API): the milestone is locked against merging from now on."""
+    milestone.locked = True
+    if fields is None:
+        milestone.save()
+    else:
+        milestone.save(update_fields=sorted(set(fields) | {"locked", "updated_at"}))
+
+
+# ---------------------------------------------------------------------------------------
+# Corroboration
+
+
+def withdrawal_corroboration(withdrawal: Withdrawal, *, field: str | None = None) -> dict:
+    """How many distinct sources and distinct publishers back a withdrawal: {"sources": n,
+    "publishers": m}. With `field`, only the evidence that agrees with the record's value.
+
+    A wire story republished by two sites is two sources but one publisher.
+    """
+    evidence = Evidence.objects.filter(withdrawal=withdrawal)
+    if field is None:
+        return evidence.aggregate(
+            sources=Count("source", distinct=True),
+            publishers=Count("source__publisher_key", distinct=True),
+        )
+    rows = evidence.filter(field=field).values_list("value", "source_id", "source__publisher_key")
+    current = getattr(withdrawal, field, None)
+    precision = getattr(withdrawal, field.replace("_on", "_precision"), Precision.DAY)
+    if field == "deadline":
+        precision = withdrawal.deadline_precision
+
+    def agrees(value: str) -> bool:
+        if current is None:
+            return True
+        if isinstance(current, dt.date):
+            try:
+                stated = dt.date.fromisoformat(value)
+            except ValueError:
+                return False
+            return dates_agree(current, precision, stated, Precision.DAY)
+        return value == str(current)
+
+    agreeing = [(source_id, key) for value, source_id, key in rows if agrees(value)]
+    return {
+        "sources": len({source_id for source_id, _ in agreeing}),
+        "publishers": len({key for _, key in agreeing}),
+    }
+
+
+def withdrawals_with_corroboration(queryset: QuerySet[Withdrawal]) -> QuerySet[Withdrawal]:
+    """Annotate corroborating_sources and corroborating_publishers (one query for a list)."""
+    return queryset.annotate(
+        corroborating_sources=Count("evidence__source", distinct=True),
+        corroborating_publishers=Count("evidence__source__publisher_key", distinct=True),
+    )
