@@ -210,7 +210,9 @@ def _is_attributive(text: str, start: int, end: int) -> bool:
 def _read(kind: str, match: re.Match, lead: str, context: DateContext) -> DateMention | None:
     ref = context.reference
     groups = match.groupdict()
-    if kind in _NEEDS_LEAD and not (lead or groups.get("part") or groups.get("rel") or groups.get("rel0")):
+    if kind in _NEEDS_LEAD and not (
+        lead or groups.get("part") or groups.get("rel") or groups.get("rel0")
+    ):
         if kind == "month" and not groups.get("y"):
             return None
         if kind == "year" and not _ATTRIBUTIVE_BEFORE_RE.search(match.string, 0, match.start()):
@@ -279,9 +281,7 @@ def _fixed(
     )
 
 
-def _candidates(
-    month: int, day: int | None, ref: datetime.date
-) -> list[tuple[datetime.date, int]]:
+def _candidates(month: int, day: int | None, ref: datetime.date) -> list[tuple[datetime.date, int]]:
     out = []
     for year in (ref.year - 1, ref.year, ref.year + 1):
         try:

@@ -142,9 +142,7 @@ _FORCES_IN_RE = re.compile(
     r"^\s+(?:\w+\s+){0,2}?(?:forces|troops|soldiers|military|contingent)\s+in\s+(?:the\s+)?$",
     re.IGNORECASE,
 )
-_DATELINE_RE = re.compile(
-    r"^[A-Z][A-Z'’.\- ]{2,40}(?:,\s*[A-Za-z.'’ -]{2,40})?\s+[—–-]{1,2}\s+"
-)
+_DATELINE_RE = re.compile(r"^[A-Z][A-Z'’.\- ]{2,40}(?:,\s*[A-Za-z.'’ -]{2,40})?\s+[—–-]{1,2}\s+")
 _CLAUSE_BREAK_RE = re.compile(
     r";|\s[—–]\s|,\s+(?=(?:and|but|while|whereas|after|before|although|though|amid)\s)"
 )
@@ -421,7 +419,9 @@ def _sentence_hits(item: _Analysed) -> list[_Hit]:
         if WITHDRAWAL_RE.search(clause):
             for mention in mentions:
                 if mention.party.mission_host:
-                    hits.append(_Hit(mention.party, mention.party.mission_host, mention.start, "stated"))
+                    hits.append(
+                        _Hit(mention.party, mention.party.mission_host, mention.start, "stated")
+                    )
     unique: dict[tuple[str, str | None], _Hit] = {}
     for hit in sorted(hits, key=lambda h: h.how != "order"):  # "order" knows the host is main
         unique.setdefault((hit.deploying.ref.code, hit.host), hit)
@@ -529,7 +529,9 @@ def _deploying_party(
         m
         for m in candidates
         if m.end <= base + trigger.start()
-        and not re.search(r"\b(?:from|with|between|of|to|in)\s+(?:the\s+)?$", clause[: m.start - base])
+        and not re.search(
+            r"\b(?:from|with|between|of|to|in)\s+(?:the\s+)?$", clause[: m.start - base]
+        )
     ]
     if before:
         return before[-1].party
@@ -550,13 +552,9 @@ def _order_hit(
         return None
     if deploying.party.form == "adjective" and not _FORCE_AFTER_PARTY_RE.match(rest):
         return None
-    if not expel and not (
-        _FORCE_AFTER_PARTY_RE.match(rest) or MILITARY_RE.search(rest[:80])
-    ):
+    if not expel and not (_FORCE_AFTER_PARTY_RE.match(rest) or MILITARY_RE.search(rest[:80])):
         return None
-    before = [
-        m for m in mentions if m.end <= base + order.start() and m.party.ref.kind == "state"
-    ]
+    before = [m for m in mentions if m.end <= base + order.start() and m.party.ref.kind == "state"]
     host = before[-1] if before else None
     if host and host.code != deploying.code:
         return _Hit(deploying.party, host.code, host.start, "stated")
@@ -590,7 +588,7 @@ def _resolve_unnamed_host(
     # 2. "Russian forces in Ukraine" elsewhere in the text.
     for item in analysed:
         text, base = item.sentence.text, item.sentence.start
-        for left, right in zip(item.parties, item.parties[1:]):
+        for left, right in zip(item.parties, item.parties[1:], strict=False):
             if left.code == code and right.party.ref.kind == "state" and right.code != code:
                 if _FORCES_IN_RE.match(text[left.end - base : right.start - base]):
                     return right.code
@@ -611,9 +609,7 @@ def _resolve_unnamed_host(
 
 
 # -- Step 3: attach sentences and give dates their roles --------------------------------------
-def _attach(
-    item: _Analysed, pairs: dict[tuple[str, str], _Pair], reference: datetime.date
-) -> None:
+def _attach(item: _Analysed, pairs: dict[tuple[str, str], _Pair], reference: datetime.date) -> None:
     if not pairs:
         return
     targets = _targets(item, pairs)
@@ -635,7 +631,10 @@ def _attach(
                     pair.sizes.append((score, size.start, size, item.evidence))
         for kind, pattern in (
             ("equipment_removal", r"\bremov\w*\s+(?:\S+\s+){0,6}?equipment\b"),
-            ("withdrawal_start", r"\b(?:ha(?:ve|s|d)\s+)?(?:started|begun|began)\s+the\s+withdrawal\b"),
+            (
+                "withdrawal_start",
+                r"\b(?:ha(?:ve|s|d)\s+)?(?:started|begun|began)\s+the\s+withdrawal\b",
+            ),
         ):
             if re.search(pattern, item.sentence.text, re.IGNORECASE) and not item.dates:
                 pair.undated.append((kind, item.evidence, _clause_text(item, item.sentence.start)))
@@ -686,7 +685,11 @@ def _date_candidate(item: _Analysed, mention: DateMention) -> _Candidate | None:
     clause = item.sentence.text[clause_start - base : clause_end - base]
     left = clause[: mention.start - clause_start]
     right = clause[mention.end - clause_start :]
-    phrase_left = clause[: max(0, mention.start - clause_start - (len(mention.phrase) - (mention.end - mention.start)))]
+    phrase_left = clause[
+        : max(
+            0, mention.start - clause_start - (len(mention.phrase) - (mention.end - mention.start))
+        )
+    ]
 
     def candidate(role: str, kind: str, direction: str, strength: int = 1) -> _Candidate:
         return _Candidate(
@@ -710,7 +713,11 @@ def _date_candidate(item: _Analysed, mention: DateMention) -> _Candidate | None:
     if not about_withdrawal and not deadline_words:
         return None
     if deadline_words:
-        if mention.lead == "by" and _PAST_COMPLETION_RE.search(clause) and not _FUTURE_RE.search(clause):
+        if (
+            mention.lead == "by"
+            and _PAST_COMPLETION_RE.search(clause)
+            and not _FUTURE_RE.search(clause)
+        ):
             return candidate("completed", "completion", "past")
         if not about_withdrawal and not _DEADLINE_AFTER_RE.match(right):
             return None
@@ -784,7 +791,8 @@ def _size_score(
     if _SIZE_VETO_RE.search(clause) or _SIZE_PART_RE.search(clause):
         return None
     if _SIZE_MORE_RE.match(item.sentence.text[size.end - base :]) or re.search(
-        r"\bmore\s+(?:troops|soldiers|forces)\b", item.sentence.text[size.start - base : size.end - base]
+        r"\bmore\s+(?:troops|soldiers|forces)\b",
+        item.sentence.text[size.start - base : size.end - base],
     ):
         return None
     # "At the height of the surge in 2007": a figure from years before is not today's force.

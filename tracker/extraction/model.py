@@ -63,7 +63,11 @@ class PersonnelFact:
     evidence: Evidence
 
     def to_dict(self) -> dict:
-        return {"value": self.value, "qualifier": self.qualifier, "evidence": self.evidence.to_dict()}
+        return {
+            "value": self.value,
+            "qualifier": self.qualifier,
+            "evidence": self.evidence.to_dict(),
+        }
 
 
 @dataclass(frozen=True)

@@ -108,7 +108,11 @@ def find_force_sizes(text: str, offset: int = 0) -> list[ForceSize]:
     sizes = []
     for match in FORCE_SIZE_RE.finditer(text):
         raw = match.group("num") or match.group("num2")
-        if _AFTER_MONTH_RE.search(text, max(0, match.start() - 12), match.start("num") if match.group("num") else match.start()):
+        if _AFTER_MONTH_RE.search(
+            text,
+            max(0, match.start() - 12),
+            match.start("num") if match.group("num") else match.start(),
+        ):
             continue  # "September 11 deadline": a day of the month
         value = parse_number(raw)
         if not value or value < 2 or _LOOKS_LIKE_YEAR_RE.fullmatch(raw) and not match.group("qual"):

@@ -179,8 +179,11 @@ TM: / Turkmen / Ashgabat
 UG: / Ugandan, Ugandans / Kampala
 UA: the Ukraine / Ukrainian, Ukrainians / Kyiv, Kiev
 AE: UAE, U.A.E., Emirates / Emirati, Emiratis / Abu Dhabi
-GB: UK, U.K., Britain, Great Britain, the United Kingdom / British, Britons / London, Downing Street, Whitehall
-US: US, U.S., USA, U.S.A., United States, the United States, America, United States of America / American, Americans / Washington, Washington D.C., Pentagon, White House
+GB: UK, U.K., Britain, Great Britain, the United Kingdom / British, Britons / London,
+    Downing Street, Whitehall
+US: US, U.S., USA, U.S.A., United States, the United States, America,
+    United States of America / American, Americans / Washington, Washington D.C., Pentagon,
+    White House
 UY: / Uruguayan, Uruguayans / Montevideo
 UZ: / Uzbek, Uzbeks / Tashkent
 VE: Venezuela / Venezuelan, Venezuelans / Caracas
@@ -198,19 +201,24 @@ UPPERCASE_ONLY = {"US", "UK", "UN", "EU", "AU", "CAR", "DRC", "PRC", "ROK", "UAE
 # code: name / aliases / host state (for missions deployed to one country).
 ORGANISATIONS = """
 UN: United Nations / UN, U.N., Security Council, UN Security Council, blue helmets, peacekeepers /
-NATO: North Atlantic Treaty Organization / NATO, North Atlantic Treaty Organisation, ISAF, Resolute Support, Resolute Support Mission /
+NATO: North Atlantic Treaty Organization / NATO, North Atlantic Treaty Organisation, ISAF,
+    Resolute Support, Resolute Support Mission /
 EU: European Union / EU, EUTM, EUTM Mali, EUFOR /
 AU: African Union / AU, African Union Mission /
 ECOWAS: Economic Community of West African States / ECOWAS, ECOMOG, CEDEAO /
 SADC: Southern African Development Community / SADC, SAMIDRC /
 EAC: East African Community / EAC, EACRF, East African Community Regional Force /
 CSTO: Collective Security Treaty Organization / CSTO /
-COALITION: Global Coalition to Defeat ISIS / coalition, Coalition, US-led coalition, U.S.-led coalition, Global Coalition, international coalition, anti-ISIS coalition /
-CJTF-OIR: Combined Joint Task Force – Operation Inherent Resolve / CJTF-OIR, Operation Inherent Resolve, Combined Joint Task Force-Operation Inherent Resolve /
+COALITION: Global Coalition to Defeat ISIS / coalition, Coalition, US-led coalition,
+    U.S.-led coalition, Global Coalition, international coalition, anti-ISIS coalition /
+CJTF-OIR: Combined Joint Task Force – Operation Inherent Resolve / CJTF-OIR,
+    Operation Inherent Resolve, Combined Joint Task Force-Operation Inherent Resolve /
 MINUSMA: United Nations Multidimensional Integrated Stabilization Mission in Mali / MINUSMA / ML
-MONUSCO: United Nations Organization Stabilization Mission in the Democratic Republic of the Congo / MONUSCO / CD
+MONUSCO: United Nations Organization Stabilization Mission in the Democratic Republic
+    of the Congo / MONUSCO / CD
 MONUC: United Nations Organization Mission in the Democratic Republic of the Congo / MONUC / CD
-MINUSCA: United Nations Multidimensional Integrated Stabilization Mission in the Central African Republic / MINUSCA / CF
+MINUSCA: United Nations Multidimensional Integrated Stabilization Mission in the Central
+    African Republic / MINUSCA / CF
 UNIFIL: United Nations Interim Force in Lebanon / UNIFIL / LB
 UNMISS: United Nations Mission in South Sudan / UNMISS / SS
 UNAMID: African Union-United Nations Hybrid Operation in Darfur / UNAMID / SD
@@ -268,6 +276,17 @@ def _tokens(text: str) -> list[str]:
     return TOKEN_RE.findall(text)
 
 
+def _table_rows(table: str) -> list[str]:
+    """Rows of a table above; an indented line continues the row before it."""
+    rows: list[str] = []
+    for line in table.strip().splitlines():
+        if line.startswith(" ") and rows:
+            rows[-1] += " " + line.strip()
+        else:
+            rows.append(line)
+    return rows
+
+
 def _build_gazetteer() -> dict[str, Party]:
     gazetteer: dict[str, Party] = {}
 
@@ -288,14 +307,18 @@ def _build_gazetteer() -> dict[str, Party]:
     states["XK"] = PartyRef(code="XK", name=DISPLAY_NAMES["XK"], kind="state")
     for country in pycountry.countries:
         party = Party(states[country.alpha_2], "name")
-        for name in (country.name, getattr(country, "common_name", ""), states[country.alpha_2].name):
+        for name in (
+            country.name,
+            getattr(country, "common_name", ""),
+            states[country.alpha_2].name,
+        ):
             # "Korea, Republic of" only reads as a name before the comma.
             if "," not in name and "(" not in name:
                 add(name, party)
         official = getattr(country, "official_name", "")
         if official:
             add(official, party)
-    for line in STATE_ALIASES.strip().splitlines():
+    for line in _table_rows(STATE_ALIASES):
         code, rest = line.split(":", 1)
         names, adjectives, capitals = (part.split(",") for part in (rest.split("/") + ["", ""])[:3])
         ref = states[code.strip()]
@@ -305,7 +328,7 @@ def _build_gazetteer() -> dict[str, Party]:
             add(adjective, Party(ref, "adjective"), replace=True)
         for capital in capitals:
             add(capital, Party(ref, "metonym"), replace=True)
-    for line in ORGANISATIONS.strip().splitlines():
+    for line in _table_rows(ORGANISATIONS):
         code, rest = line.split(":", 1)
         name, aliases, host = (part.strip() for part in rest.split("/"))
         party = Party(PartyRef(code=code, name=name, kind="organisation"), "name", host or None)
@@ -346,13 +369,17 @@ def find_parties(text: str, offset: int = 0) -> list[PartyMention]:
                 continue
             words = [t[0] for t in tokens[i : i + size]]
             party = GAZETTEER.get(_key(words))
-            if party is None or not _looks_like_name(words, text, tokens[i][1], tokens[i + size - 1][2]):
+            if party is None or not _looks_like_name(
+                words, text, tokens[i][1], tokens[i + size - 1][2]
+            ):
                 continue
             found = (party, size)
             break
         if found:
             party, size = found
-            mentions.append(PartyMention(party, offset + tokens[i][1], offset + tokens[i + size - 1][2]))
+            mentions.append(
+                PartyMention(party, offset + tokens[i][1], offset + tokens[i + size - 1][2])
+            )
             i += size
         else:
             i += 1
