@@ -342,6 +342,16 @@ def _read_month_day(groups: dict, lead: str, context: DateContext) -> DateMentio
         datetime.date(2024, month, day)
     except ValueError:
         return None
+    if groups.get("wd"):
+        # "Wednesday, January 18" published in 2023: the weekday picks among the near years.
+        matching = [
+            c
+            for c, _ in _candidates(month, day, context.reference)
+            if c.weekday() == WEEKDAYS[groups["wd"]]
+        ]
+        if len(matching) == 1:
+            context.last_year = matching[0].year
+            return _fixed(matching[0], "day", lead, True, context)
     return _year_readings(month, day, context.reference, "day", lead)
 
 

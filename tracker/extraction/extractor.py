@@ -53,6 +53,7 @@ WITHDRAWAL_RE = re.compile(
     r"|\bexit(?:s|ed|ing)?\b|\bquit(?:s|ting)?\b|\bvacat(?:e|es|ed|ing)\b|\bretreat(?:s|ed|ing)?\b"
     r"|\bexpel(?:s|led|ling)?\b|\bexpulsion\b|\bevacuat\w*"
     r"|\b(?:pushed|forced|kicked|driven|thrown|mov(?:e|es|ed|ing)|cross(?:es|ed|ing)?|rolled|"
+    r"pull(?:s|ed|ing)?|get(?:s|ting)?|got|take[sn]?|taking|took|"
     rf"marched|relocat\w*|redeploy\w*|withdrawn)\s+{_GAP}out\s+of\b"
     rf"|\bbr(?:ing|ings|inging|ought)\s+{_GAP}home\b"
     r"|\b(?:come|comes|came|coming|go|goes|going|went|return\w*|sent|send\w*)\s+home\b"
@@ -80,7 +81,7 @@ _LEAVE_AFTER_ORDER_RE = re.compile(
 )
 MILITARY_RE = re.compile(
     rf"\b(?:{FORCE_NOUNS}|military|army|troop|soldier|mission|bases?|garrison|contingent|"
-    r"battalions?|brigades?|peacekeeping|convoy|task\s+force)\b",
+    r"battalions?|brigades?|peacekeeping|convoy|task\s+force|units|guards|checkpoints?)\b",
     re.IGNORECASE,
 )
 _NON_MILITARY_OBJECT_RE = re.compile(
@@ -89,7 +90,8 @@ _NON_MILITARY_OBJECT_RE = re.compile(
 )
 EVENT_NOUN_RE = re.compile(
     r"\b(?:request|demand|decision|order|announcement|notice|letter|ultimatum|agreement|"
-    r"accords?|deal|resolution|vote|ceremony|timetable|timeline|deadline|operations)\b",
+    r"accords?|deal|resolution|vote|ceremony|timetable|timeline|deadline|operations|mission|"
+    r"presence|transition|drawdown)\b",
     re.IGNORECASE,
 )
 DEPLOYMENT_RE = re.compile(
@@ -113,6 +115,8 @@ _HOST_PRESENCE_RE = re.compile(
 )
 _HOST_DIRECT_RE = re.compile(r"^\s+(?:the\s+)?$")
 _HOST_HANDOVER_RE = re.compile(r"^\s+to\s+(?:the\s+)?$", re.IGNORECASE)
+_HANDOVER_RE = re.compile(r"^(?:hand|return)", re.IGNORECASE)
+_HOST_HANDED_TO_RE = re.compile(r"^[^;:!?]{0,80}?\bto\s+(?:the\s+)?$", re.IGNORECASE)
 _UNNAMED_PLACE_RE = re.compile(
     r"^\s+(?:the\s+)?(?:(?:city|town|region|province|country|capital|area|port|village|"
     r"district|territory|bank|base|enclave|island)\b|[A-Z][\w'’-]+)"
@@ -228,6 +232,16 @@ _COMPLETION_MARKER_RE = re.compile(
 )
 _PARTIAL_RE = re.compile(
     r"\b(?:first|some|part\s+of|batch|group|convoy|initial|contingent\s+of)\b", re.IGNORECASE
+)
+_CIVILIAN_RE = re.compile(
+    r"\b(?:civilians?|citizens|nationals|residents|families|diplomats?|ambassador|envoy|"
+    r"embassy|aid\s+workers|expatriates|contractors)\b",
+    re.IGNORECASE,
+)
+_FORCE_WORD_RE = re.compile(rf"\b(?:{FORCE_NOUNS}|soldier|troop)\b", re.IGNORECASE)
+_PHASE_RE = re.compile(
+    r"\b(?:first|second|third|initial|next)\s+(?:phase|stage|step|batch|group|wave|contingent)\b",
+    re.IGNORECASE,
 )
 _DEADLINE_IS_COMPLETION_RE = re.compile(
     r"\b(?:(?:final|last)\s+day\s+allowed|deadline\s+day|on\s+the\s+day\s+of\s+the\s+deadline|"
@@ -365,12 +379,11 @@ def _find_pairs(analysed: list[_Analysed]) -> dict[tuple[str, str], _Pair]:
         for m in item.parties
         if m.party.mission_host
     }
-    previous_military = False
+    # "Withdraw from the agreement" is no troop withdrawal: the text must speak of soldiers.
+    military = any(MILITARY_RE.search(item.sentence.text) for item in analysed)
     for index, item in enumerate(analysed):
-        military = bool(MILITARY_RE.search(item.sentence.text))
-        if military or previous_military:
+        if military:
             item.hits = _sentence_hits(item)
-        previous_military = military
         for hit in item.hits:
             if hit.host is None:
                 pending.append((item, hit))
@@ -446,6 +459,7 @@ def _withdrawal_hits(
             or (_LEAVE_OBJECT_RE.match(trigger.group()) and _HOST_DIRECT_RE.match(gap))
             or (not weak and _HOST_PRESENCE_RE.match(trigger.group()[-40:] + gap))
             or (trigger.group().lower().endswith("over") and _HOST_HANDOVER_RE.match(gap))
+            or (_HANDOVER_RE.match(trigger.group()) and _HOST_HANDED_TO_RE.match(gap))
         ):
             if _NON_MILITARY_OBJECT_RE.search(gap) and not MILITARY_RE.search(gap):
                 return []
@@ -699,6 +713,9 @@ def _date_candidate(item: _Analysed, mention: DateMention) -> _Candidate | None:
     if mention.attributive or _DISTRACTOR_BEFORE_RE.search(phrase_left):
         return None
     about_withdrawal = bool(WITHDRAWAL_RE.search(clause) or EVENT_NOUN_RE.search(clause))
+    # "Civilians have until December 15 to collect their belongings": not the troops' deadline.
+    if _CIVILIAN_RE.search(left) and not _FORCE_WORD_RE.search(clause):
+        return None
     deadline_words = (
         mention.duration
         or mention.lead in _DEADLINE_LEADS
@@ -721,13 +738,16 @@ def _date_candidate(item: _Analysed, mention: DateMention) -> _Candidate | None:
             return candidate("completed", "completion", "past")
         if not about_withdrawal and not _DEADLINE_AFTER_RE.match(right):
             return None
+        if _PHASE_RE.search(clause):  # "the first phase is due to end by April": a milestone
+            return candidate("milestone", "deadline", "future")
         return candidate("deadline", "deadline", "future", 2)
     cue = _nearest_cue(left, right)
     future = bool(_FUTURE_RE.search(left[-60:])) and not _is_past(mention)
     if cue in ("announce", "order", "agreement"):
         return candidate("announced", _MILESTONE_KIND[cue], "past", 2)
     if cue == "report":
-        if _PAST_COMPLETION_RE.search(right):
+        # "Forces have withdrawn from Kyiv, the ministry said last night": a completion.
+        if _PAST_COMPLETION_RE.search(right) or _PAST_COMPLETION_RE.search(left):
             return candidate("completed", "completion", "past")
         return candidate("announced", "announcement", "past", 1)
     if cue == "start":
@@ -808,7 +828,8 @@ def _size_score(
         for m in item.parties
     ):
         score += 1
-    if _PEAK_RE.search(clause):
+    lead_in = item.sentence.text[max(0, size.start - base - 50) : size.start - base]
+    if _PEAK_RE.search(re.split(r"[,;]", lead_in)[-1]):
         score -= 1
     return score
 
@@ -860,7 +881,12 @@ def _choose_announced(pair: _Pair) -> DateFact | None:
     options = [c for c in pair.candidates if c.role == "announced" and c.date]
     if not options:
         return None
-    best = max(options, key=lambda c: (c.strength, -c.date.toordinal()))
+    # A stronger cue wins ("sent a letter" over "confirmed"), then a finer date ("on Thursday"
+    # over "agreements signed in 2013"), then the earlier one (the first announcement).
+    best = max(
+        options,
+        key=lambda c: (c.strength, -_PRECISION_RANK[c.mention.precision], -c.date.toordinal()),
+    )
     return _fact(best)
 
 

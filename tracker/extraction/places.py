@@ -73,7 +73,8 @@ TD: / Chadian, Chadians / N'Djamena, N’Djamena, Ndjamena
 CL: / Chilean, Chileans / Santiago
 CN: People's Republic of China, PRC / Chinese / Beijing
 CO: / Colombian, Colombians / Bogota, Bogotá
-CD: DR Congo, DRC, D.R. Congo, Democratic Republic of Congo, Congo-Kinshasa / Congolese / Kinshasa
+CD: Congo, DR Congo, DRC, D.R. Congo, Democratic Republic of Congo, Congo-Kinshasa /
+    Congolese / Kinshasa
 CG: Congo-Brazzaville, Republic of Congo / / Brazzaville
 CI: Ivory Coast, Cote d'Ivoire, Côte d’Ivoire / Ivorian, Ivorians / Abidjan, Yamoussoukro
 HR: / Croatian, Croats / Zagreb
