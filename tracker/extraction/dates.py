@@ -297,7 +297,10 @@ def _year_readings(
     candidates = [c for c, _ in _candidates(month, day, ref)]
     if not candidates:
         return None
-    past = [c for c in candidates if c <= ref + PAST_TOLERANCE]
+    # A month has begun (and can be past) once its first day is reached.
+    past = [
+        c for c in candidates if c.replace(day=1 if day is None else c.day) <= ref + PAST_TOLERANCE
+    ]
     future = [c for c in candidates if c >= ref - FUTURE_TOLERANCE]
     # A month reads against the reference month: "in January" published in January is this one.
     nearest = min(candidates, key=lambda c: (abs((c - ref).days), c))

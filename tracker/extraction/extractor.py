@@ -47,7 +47,7 @@ class ExtractionError(ValueError):
 # Bounded gaps ("{0,5}?") keep every pattern linear: no nested unbounded repetition.
 _GAP = r"(?:\S+\s+){0,5}?"
 WITHDRAWAL_RE = re.compile(
-    r"\bwithdr[ae]w\w*|\bpull(?:s|ed|ing)?[\s-]+(?:out|back)\b|\bpull-?outs?\b|\bpullback\b"
+    r"\bwithdr[ae]w\w*|\bpull(?:s|ed|ing)?[\s-]+(?:out(?:\s+of)?|back)\b|\bpull-?outs?\b|\bpullback\b"
     r"|\bdraw(?:s|ing|n)?[\s-]+down\b|\bdrew\s+down\b|\bdrawdowns?\b"
     r"|\bleav(?:e|es|ing)\b|\bleft\b(?!\s+behind)|\bdepart(?:s|ed|ing|ure)?\b"
     r"|\bexit(?:s|ed|ing)?\b|\bquit(?:s|ting)?\b|\bvacat(?:e|es|ed|ing)\b|\bretreat(?:s|ed|ing)?\b"
@@ -149,6 +149,7 @@ _FORCES_IN_RE = re.compile(
 _DATELINE_RE = re.compile(r"^[A-Z][A-Z'’.\- ]{2,40}(?:,\s*[A-Za-z.'’ -]{2,40})?\s+[—–-]{1,2}\s+")
 _CLAUSE_BREAK_RE = re.compile(
     r";|\s[—–]\s|,\s+(?=(?:and|but|while|whereas|after|before|although|though|amid)\s)"
+    r"|,\s+(?=(?:down|up)\s+from\b|compared\s+(?:with|to)\b)"
 )
 
 # Cues that give a date its role, nearest one wins. Order matters only for equal spans.
@@ -427,6 +428,7 @@ def _sentence_hits(item: _Analysed) -> list[_Hit]:
                 hits.append(hit)
         for mention in mentions:
             hit = _end_of_mission_hit(clause, clause_start, mention, mentions)
+            hit = hit or _named_withdrawal_hit(clause, clause_start, mention, mentions)
             if hit:
                 hits.append(hit)
         if WITHDRAWAL_RE.search(clause):
@@ -584,6 +586,26 @@ def _end_of_mission_hit(
     if not _END_OF_MISSION_BEFORE_RE.search(clause[: mention.start - base]):
         return None
     if not _END_OF_MISSION_AFTER_RE.match(clause[mention.end - base :]):
+        return None
+    before = [m for m in mentions if m.end <= mention.start and m.code != mention.code]
+    if not before:
+        return None
+    return _Hit(before[-1].party, mention.code, mention.start, "stated")
+
+
+_WITHDRAWAL_NOUN_AFTER_RE = re.compile(
+    r"^\s+(?:troop\s+|military\s+)?(?:withdrawal|pull-?out|pullback|drawdown|exit|departure)\b",
+    re.IGNORECASE,
+)
+
+
+def _named_withdrawal_hit(
+    clause: str, base: int, mention: PartyMention, mentions: list[PartyMention]
+) -> _Hit | None:
+    """ "Britain brings Mali withdrawal forward": a host named in front of the noun."""
+    if mention.party.ref.kind != "state" or mention.party.form == "adjective":
+        return None
+    if not _WITHDRAWAL_NOUN_AFTER_RE.match(clause[mention.end - base :]):
         return None
     before = [m for m in mentions if m.end <= mention.start and m.code != mention.code]
     if not before:
@@ -987,7 +1009,10 @@ def _deployments(analysed: list[_Analysed], pairs: dict) -> list[DeploymentFact]
                 continue
             host = hosts[0]
             party = next((m for m in deploying if m.code != host.code), None)
-            if party is None or (party.code, host.code) in found:
+            if party is None:
+                continue
+            known = found.get((party.code, host.code))
+            if known and (known.personnel or not item.sizes):
                 continue
             sizes = item.sizes
             personnel = (

@@ -15,7 +15,7 @@ ABBREVIATIONS = {
 MAX_SENTENCE_CHARS = 3000
 
 _BOUNDARY_RE = re.compile(r"[.!?]+[\"'”’)\]]*(?=\s+[\"'“‘(\[]?[A-Z0-9])|\n+")
-_WORD_BEFORE_RE = re.compile(r"([A-Za-z.]+)$")
+_WORD_BEFORE_RE = re.compile(r"(?<!\w)([A-Za-z.]+)$")
 
 
 @dataclass(frozen=True)
