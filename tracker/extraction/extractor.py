@@ -747,7 +747,9 @@ def _date_candidate(item: _Analysed, mention: DateMention) -> _Candidate | None:
     if _SUPERSEDED_RE.search(clause):
         if mention.lead in ("to", "until") and _NEW_DEADLINE_BEFORE_RE.search(left[-60:]):
             return candidate("deadline", "deadline", "future", 2)
-        kind = "deadline" if deadline_words else (_nearest_cue(left, right) or "other")
+        if deadline_words:  # the old deadline was still ahead when it was set
+            return candidate("milestone", "deadline", "future")
+        kind = _nearest_cue(left, right) or "other"
         return candidate("milestone", _MILESTONE_KIND.get(kind, "other"), "nearest")
     if not about_withdrawal and not deadline_words:
         return None
@@ -806,20 +808,36 @@ def _is_past(mention: DateMention) -> bool:
     return mention.past is not None and mention.past == mention.future
 
 
+_PLANNED_BEFORE_RE = re.compile(
+    r"\b(?:to|will|would|must|should|shall)\s+(?:\w+\s+)?$", re.IGNORECASE
+)
+
+
 def _nearest_cue(left: str, right: str) -> str | None:
     """The cue ending nearest before the date, else the first one after it."""
     best_left: tuple[int, int, str] | None = None
     best_right: tuple[int, str] | None = None
     window = left[-140:]
+    governing: tuple[int, str] | None = None  # the last order or announcement verb
+    planned_at: int | None = None
     for kind, pattern in _CUE_RES:
         for match in pattern.finditer(window):
             key = (match.end(), -match.start(), kind)
             if best_left is None or key[:2] > best_left[:2]:
                 best_left = key
+                planned = kind in ("leave", "complete") and _PLANNED_BEFORE_RE.search(
+                    window[: match.start()]
+                )
+                planned_at = match.start() if planned else None
+            if kind in ("order", "announce") and (governing is None or match.end() > governing[0]):
+                governing = (match.end(), kind)
         match = pattern.search(right[:100])
         if match and (best_right is None or match.start() < best_right[0]):
             best_right = (match.start(), kind)
     if best_left:
+        # "ordered the troops to leave within a month on January 18": the date is the order's.
+        if planned_at is not None and governing and governing[0] <= planned_at:
+            return governing[1]
         return best_left[2]
     return best_right[1] if best_right else None
 

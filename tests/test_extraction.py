@@ -1,0 +1,408 @@
+"""The extraction engine on short texts of our own, one phenomenon at a time.
+
+Plain pytest functions: no Django, no database. Time is injected (`published=`, `today=`).
+"""
+
+import datetime
+from pathlib import Path
+
+import pytest
+
+from tracker.extraction import ExtractionError, extract
+from tracker.extraction.dates import DateContext, find_dates
+from tracker.extraction.numbers import find_force_sizes
+from tracker.extraction.places import find_parties
+
+TEXTS = Path(__file__).parent / "extraction_texts"
+TODAY = datetime.date(2026, 11, 27)
+
+
+def day(value: str) -> datetime.date:
+    return datetime.date.fromisoformat(value)
+
+
+def read(name: str) -> str:
+    return (TEXTS / name).read_text(encoding="utf-8")
+
+
+def run(name: str, published: str | None = None):
+    text = read(name)
+    result = extract(text, published=day(published) if published else None, today=TODAY)
+    return text, result
+
+
+def pairs(result) -> list[tuple[str, str]]:
+    return [(w.deploying.code, w.host.code) for w in result.withdrawals]
+
+
+def only(result, deploying: str, host: str):
+    found = [w for w in result.withdrawals if (w.deploying.code, w.host.code) == (deploying, host)]
+    assert len(found) == 1, pairs(result)
+    return found[0]
+
+
+def assert_date(fact, value: str, precision: str):
+    assert fact is not None
+    assert (fact.date, fact.precision) == (day(value), precision)
+
+
+def assert_evidence_slices(text: str, result) -> None:
+    evidences = []
+    for w in result.withdrawals:
+        for fact in (w.personnel, w.announced_on, w.deadline, w.completed_on):
+            if fact is not None:
+                evidences.append(fact.evidence)
+        evidences.extend(m.evidence for m in w.milestones)
+    assert evidences
+    for evidence in evidences:
+        assert text[evidence.start : evidence.end] == evidence.text
+
+
+# -- Who and where ------------------------------------------------------------------------------
+def party_codes(text: str) -> list[str]:
+    return [m.code for m in find_parties(text)]
+
+
+def test_it_reads_states_by_name_short_name_demonym_and_adjective():
+    text = "American, U.S., French, Soviet and British officers met Nigerien and Nigerian envoys."
+    assert party_codes(text) == ["US", "US", "FR", "SU", "GB", "NE", "NG"]
+
+
+def test_it_reads_capitals_as_metonyms():
+    assert party_codes("Washington, Paris and N'Djamena disagreed; N’Djamena left.") == [
+        "US",
+        "FR",
+        "TD",
+        "TD",
+    ]
+
+
+def test_it_reads_organisations():
+    text = "MINUSMA, MONUSCO, NATO, ECOWAS and the US-led coalition, and Task Force Takuba."
+    assert party_codes(text) == ["MINUSMA", "MONUSCO", "NATO", "ECOWAS", "COALITION", "TAKUBA"]
+
+
+def test_it_does_not_read_lower_case_words_as_parties():
+    assert party_codes("Let us chad the turkey; the US left.") == ["US"]
+
+
+def test_it_keeps_the_longest_name():
+    assert party_codes("Guinea-Bissau and Guinea, the U.S.S.R. and the U.S.") == [
+        "GW",
+        "GN",
+        "SU",
+        "US",
+    ]
+
+
+def test_it_finds_the_leaving_party_and_its_host_with_a_demonym_capital_and_passing_mention():
+    text, result = run("niger_agreement.txt")
+    assert pairs(result) == [("US", "NE"), ("FR", "NE")]
+    assert result.withdrawals[0].host.name == "Niger"
+    # "donated to the Nigerian army": Nigeria is no party to this withdrawal.
+    assert all("NG" not in pair for pair in pairs(result))
+    passing = only(result, "FR", "NE")
+    assert (passing.personnel, passing.announced_on, passing.deadline, passing.completed_on) == (
+        None,
+        None,
+        None,
+        None,
+    )
+    assert_evidence_slices(text, result)
+
+
+def test_it_reads_a_host_that_orders_the_departure():
+    _, result = run("chad_handover.txt", published="2023-11-17")
+    assert pairs(result) == [("FR", "TD")]
+
+
+def test_it_reads_a_un_mission_as_the_leaving_party():
+    text, result = run("mission_drawdown.txt", published="2023-11-17")
+    assert pairs(result) == [("MONUSCO", "CD")]
+    assert result.withdrawals[0].deploying.kind == "organisation"
+    assert_evidence_slices(text, result)
+
+
+def test_it_reads_a_coalition_as_the_leaving_party():
+    _, result = run("coalition_iraq.txt", published="2023-11-17")
+    assert pairs(result) == [("COALITION", "IQ")]
+
+
+def test_it_finds_the_host_of_an_unnamed_place_elsewhere_in_the_text():
+    _, result = run("kyiv_retreat.txt", published="2023-11-17")
+    assert pairs(result) == [("RU", "UA")]
+
+
+def test_it_reads_several_withdrawals_in_one_sentence_with_their_own_dates():
+    _, result = run("several_withdrawals.txt", published="2023-11-17")
+    assert pairs(result) == [("DK", "ML"), ("DK", "AF"), ("DK", "IQ")]
+    assert_date(only(result, "DK", "ML").completed_on, "2023-01-31", "month")
+    assert_date(only(result, "DK", "AF").completed_on, "2021-12-31", "year")
+    assert_date(only(result, "DK", "IQ").completed_on, "2021-12-31", "month")
+    # "a small team of trainers remains in Estonia" is no withdrawal.
+    assert ("DK", "EE") not in pairs(result)
+
+
+def test_it_records_a_deployment_and_no_withdrawal():
+    _, result = run("deployment_exercise.txt", published="2023-11-17")
+    assert result.withdrawals == []
+    assert [(d.deploying.code, d.host.code) for d in result.deployments] == [("US", "JO")]
+    assert (result.deployments[0].personnel.value, result.deployments[0].personnel.qualifier) == (
+        2000,
+        "approximately",
+    )
+
+
+# -- How many -----------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "phrase, value, qualifier",
+    [
+        ("about 1,000 troops", 1000, "approximately"),
+        ("roughly a thousand soldiers", 1000, "approximately"),
+        ("some 2,500 soldiers", 2500, "approximately"),
+        ("more than 12,000 troops and police", 12000, "more than"),
+        ("at least one thousand troops", 1000, "at least"),
+        ("up to 350 French personnel", 350, "up to"),
+        ("4,500 U.S. service members", 4500, "exact"),
+        ("a force of some 5,000", 5000, "approximately"),
+    ],
+)
+def test_it_reads_force_sizes_with_their_qualifier(phrase, value, qualifier):
+    sizes = find_force_sizes(phrase)
+    assert [(s.value, s.qualifier) for s in sizes] == [(value, qualifier)]
+
+
+@pytest.mark.parametrize(
+    "phrase",
+    ["the September 11 deadline to bring troops home", "in 2013 troops arrived", "300 vehicles"],
+)
+def test_it_reads_no_force_size_from_dates_or_other_things(phrase):
+    assert find_force_sizes(phrase) == []
+
+
+def test_it_takes_the_force_being_withdrawn_not_the_peak_or_the_level_that_remains():
+    text, result = run("coalition_iraq.txt", published="2023-11-17")
+    personnel = result.withdrawals[0].personnel
+    assert (personnel.value, personnel.qualifier) == (2500, "approximately")
+    assert text[personnel.evidence.start : personnel.evidence.end] == personnel.evidence.text
+
+
+def test_it_ignores_a_peak_from_years_before():
+    _, result = run("soviet_hungary.txt", published="1990-03-12")
+    personnel = result.withdrawals[0].personnel
+    assert (personnel.value, personnel.qualifier) == (49000, "approximately")
+
+
+def test_it_ignores_convoys_casualties_and_evacuees():
+    _, result = run("kyiv_retreat.txt", published="2023-11-17")
+    assert result.withdrawals[0].personnel is None
+
+
+def test_it_reads_at_least_one_thousand_beside_an_older_peak():
+    _, result = run("chad_handover.txt", published="2023-11-17")
+    personnel = result.withdrawals[0].personnel
+    assert (personnel.value, personnel.qualifier) == (1000, "at least")
+
+
+# -- When ---------------------------------------------------------------------------------------
+def dates_in(text: str, reference: str, **context) -> list[tuple]:
+    ctx = DateContext(reference=day(reference), **context)
+    return [
+        (m.phrase, m.resolve("past"), m.resolve("future"), m.precision, m.duration)
+        for m in find_dates(text, 0, ctx)
+    ]
+
+
+def test_it_reads_partial_dates_with_both_readings_of_the_year():
+    assert dates_in("on 15 September", "2023-06-30") == [
+        ("on 15 September", day("2022-09-15"), day("2023-09-15"), "day", None)
+    ]
+    assert dates_in("by May 20th", "2024-05-21")[0][:4] == (
+        "by May 20th",
+        day("2024-05-20"),
+        day("2024-05-20"),
+        "day",
+    )
+
+
+def test_it_reads_weekdays_and_day_words_relative_to_publication():
+    # 2022-11-11 is a Friday.
+    assert [d[1] for d in dates_in("on Monday, early Sunday, last night, today", "2022-11-11")] == [
+        day("2022-11-07"),
+        day("2022-11-06"),
+        day("2022-11-10"),
+        day("2022-11-11"),
+    ]
+
+
+def test_it_reads_relative_periods():
+    found = dates_in("last year, next month, last April, in January", "1989-02-15")
+    assert [(d[0], d[1], d[3]) for d in found] == [
+        ("last year", day("1988-12-31"), "year"),
+        ("next month", day("1989-03-31"), "month"),
+        ("last April", day("1988-04-30"), "month"),
+        ("in January", day("1989-01-31"), "month"),
+    ]
+
+
+def test_it_reads_period_ends_as_the_last_day_with_month_precision():
+    found = dates_in(
+        "by the end of the year and no later than the end of September 2025", "2023-09-24"
+    )
+    assert [(d[0], d[1], d[3]) for d in found] == [
+        ("by the end of the year", day("2023-12-31"), "month"),
+        ("no later than the end of September 2025", day("2025-09-30"), "month"),
+    ]
+
+
+def test_it_reads_durations():
+    found = dates_in("within one month, over the next twelve months", "2023-01-23")
+    assert [(d[0], d[4]) for d in found] == [
+        ("within one month", (1, "month")),
+        ("over the next twelve months", (12, "month")),
+    ]
+
+
+def test_it_lets_a_weekday_pick_the_year_without_a_publication_date():
+    found = dates_in("On Friday, March 15th", "2026-11-27", weekday_picks_year=True, today=TODAY)
+    assert found[0][1] == day("2024-03-15")
+
+
+def test_it_resolves_a_duration_deadline_from_the_announcement():
+    text, result = run("chad_handover.txt", published="2023-11-17")
+    withdrawal = result.withdrawals[0]
+    assert_date(withdrawal.announced_on, "2023-11-16", "day")
+    assert withdrawal.announced_on.phrase == "on Thursday"
+
+
+def test_it_dates_a_text_without_publication_date_from_its_weekday_and_date():
+    text, result = run("niger_agreement.txt")
+    assert result.reference_date == day("2024-03-15")
+    withdrawal = only(result, "US", "NE")
+    assert_date(withdrawal.announced_on, "2024-03-15", "day")
+    assert_date(withdrawal.deadline, "2024-08-31", "day")
+    assert withdrawal.deadline.phrase == "by August 31st"
+    assert (withdrawal.personnel.value, withdrawal.personnel.qualifier) == (1000, "approximately")
+    evidence = withdrawal.deadline.evidence
+    assert evidence.start == 0
+    assert text[evidence.start : evidence.end] == evidence.text
+    assert evidence.text.endswith("by August 31st.")
+
+
+# -- Which date is which ------------------------------------------------------------------------
+def test_it_tells_announcement_deadline_and_start_apart():
+    _, result = run("soviet_hungary.txt", published="1990-03-12")
+    withdrawal = result.withdrawals[0]
+    assert pairs(result) == [("SU", "HU")]
+    assert_date(withdrawal.announced_on, "1990-03-31", "month")  # the agreement "in March"
+    assert_date(withdrawal.deadline, "1990-06-30", "day")
+    assert withdrawal.completed_on is None
+    starts = [m for m in withdrawal.milestones if m.kind == "withdrawal_start"]
+    assert [m.date.date for m in starts] == [day("1990-03-12")]
+
+
+def test_it_keeps_a_superseded_deadline_as_a_milestone():
+    _, result = run("britain_deadline_moved.txt", published="2023-11-17")
+    withdrawal = only(result, "GB", "ML")
+    assert_date(withdrawal.deadline, "2023-12-31", "month")
+    old = [m for m in withdrawal.milestones if m.kind == "deadline" and m.date.date.month == 6]
+    assert [m.date.date for m in old] == [day("2024-06-30")]
+    assert (withdrawal.personnel.value, withdrawal.personnel.qualifier) == (300, "approximately")
+
+
+def test_it_ignores_civilians_deadlines_and_hopes_of_christmas():
+    _, result = run("chad_handover.txt", published="2023-11-17")
+    withdrawal = result.withdrawals[0]
+    assert_date(withdrawal.deadline, "2024-01-31", "day")
+    assert all(m.date is None or m.date.date.month != 12 for m in withdrawal.milestones)
+
+
+def test_it_ignores_elections_and_keeps_a_phase_deadline_as_a_milestone():
+    _, result = run("mission_drawdown.txt", published="2023-11-17")
+    withdrawal = result.withdrawals[0]
+    assert (withdrawal.personnel.value, withdrawal.personnel.qualifier) == (15000, "more than")
+    assert_date(withdrawal.announced_on, "2023-11-16", "day")
+    assert_date(withdrawal.deadline, "2024-12-31", "month")
+    assert day("2023-12-20") not in [m.date.date for m in withdrawal.milestones if m.date]
+
+
+def test_it_ignores_a_coup_and_other_agreements_years():
+    text = (
+        "The junta, which seized power in a coup in 2023, ordered French troops to leave Niger "
+        "on Monday, denouncing the 2013 defence agreement."
+    )
+    result = extract(text, published=day("2024-02-07"), today=TODAY)
+    withdrawal = only(result, "FR", "NE")
+    assert_date(withdrawal.announced_on, "2024-02-05", "day")
+    assert [m.date.date for m in withdrawal.milestones if m.date] == [day("2024-02-05")]
+
+
+def test_it_reads_a_completion_reported_last_night():
+    _, result = run("kyiv_retreat.txt", published="2023-11-17")
+    withdrawal = result.withdrawals[0]
+    assert_date(withdrawal.completed_on, "2023-11-16", "day")
+    assert withdrawal.announced_on is None
+
+
+def test_it_takes_the_latest_deadline_and_a_twelve_month_transition_as_a_milestone():
+    _, result = run("coalition_iraq.txt", published="2023-11-17")
+    withdrawal = result.withdrawals[0]
+    assert_date(withdrawal.announced_on, "2023-11-17", "day")
+    assert_date(withdrawal.deadline, "2025-09-30", "month")
+    assert day("2024-11-17") in [m.date.date for m in withdrawal.milestones if m.date]
+
+
+def test_it_resolves_within_one_month_from_the_order():
+    text = (
+        "Mali's junta ordered Danish troops to leave the country within one month on "
+        "Wednesday, January 18."
+    )
+    result = extract(text, published=day("2023-01-23"), today=TODAY)
+    withdrawal = only(result, "DK", "ML")
+    assert_date(withdrawal.announced_on, "2023-01-18", "day")
+    assert_date(withdrawal.deadline, "2023-02-18", "day")
+
+
+# -- Contract and bad input ---------------------------------------------------------------------
+def test_it_gives_the_contract_json():
+    _, result = run("mission_drawdown.txt", published="2023-11-17")
+    data = result.to_dict()
+    assert data["reference_date"] == "2023-11-17"
+    withdrawal = data["withdrawals"][0]
+    assert withdrawal["deploying"] == {"code": "MONUSCO", "name": withdrawal["deploying"]["name"]}
+    assert withdrawal["host"] == {"code": "CD", "name": "Democratic Republic of the Congo"}
+    assert withdrawal["personnel"]["value"] == 15000
+    assert withdrawal["deadline"]["date"] == "2024-12-31"
+    assert withdrawal["deadline"]["precision"] == "month"
+    assert set(withdrawal["deadline"]["evidence"]) == {"text", "start", "end"}
+    assert withdrawal["completed_on"] is None
+    assert 0 < withdrawal["confidence"] <= 1
+    assert set(withdrawal) == {
+        "deploying",
+        "host",
+        "personnel",
+        "announced_on",
+        "deadline",
+        "completed_on",
+        "milestones",
+        "confidence",
+    }
+
+
+def test_it_summarises_as_text():
+    _, result = run("mission_drawdown.txt", published="2023-11-17")
+    summary = result.to_text()
+    assert "withdrawal from Democratic Republic of the Congo" in summary
+    assert "deadline: 2024-12-31 (month" in summary
+
+
+@pytest.mark.parametrize("text", ["", "   \n\t  "])
+def test_it_refuses_empty_text(text):
+    with pytest.raises(ExtractionError, match="empty"):
+        extract(text)
+
+
+def test_it_returns_an_empty_result_for_text_without_withdrawal():
+    result = extract("The weather in Paris was mild on Monday.", published=day("2024-01-01"))
+    assert result.withdrawals == []
+    assert result.to_dict() == {"reference_date": "2024-01-01", "withdrawals": []}
