@@ -221,3 +221,12 @@ def test_it_answers_404_for_a_page_past_the_end(client, world):
     response = client.get("/api/withdrawals/?page=9")
     assert response.status_code == 404
     assert response.json()["error"]["code"] == "not_found"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "value",
+    ["0120-01-19T14:30:14%2B16:50", "0001-01-01T00:00:00%2B01:00", "9999-12-31T23:59:59-01:00"],
+)
+def test_it_takes_any_utc_offset_in_updated_since(client, world, value):
+    assert client.get(f"/api/withdrawals/?updated_since={value}").status_code in (200, 400)

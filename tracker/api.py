@@ -39,6 +39,7 @@ from tracker.models import (
     Source,
     Withdrawal,
 )
+from tracker.pagination import positive_int
 from tracker.serializers import (
     CountrySerializer,
     DeadlineRevisionSerializer,
@@ -178,6 +179,10 @@ class CSVExportMixin:
     def list(self, request, *args, **kwargs):
         if getattr(request.accepted_renderer, "format", None) != "csv":
             return super().list(request, *args, **kwargs)
+        for name in ("page", "page_size"):
+            # Ignored by the export, but still validated like on the paged list.
+            if name in request.query_params:
+                positive_int(request.query_params[name], name)
         queryset = self.filter_queryset(self.get_queryset())[: self.csv_max_rows]
         serializer = self.get_serializer(queryset, many=True)
         filename = f"{self.basename.removeprefix('api-')}s.csv"
@@ -242,7 +247,8 @@ ERROR_EXAMPLES = {
 
 class ApiSchema(AutoSchema):
     def error_statuses(self) -> list[str]:
-        codes = ["401", "406", "429"]
+        # 404 everywhere: an unknown ?format= is one, besides unknown ids and pages.
+        codes = ["401", "404", "406", "429"]
         if self.method in ("POST", "PUT", "PATCH", "DELETE"):
             codes += ["400", "403", "413", "415"]
         if self._is_list_view() and self.method == "GET":
@@ -580,8 +586,9 @@ class DeploymentViewSet(ApiViewMixin, viewsets.ReadOnlyModelViewSet):
     retrieve=extend_schema(summary="One feed"),
     create=extend_schema(
         summary="Follow a feed (token required)",
+        description="201 with the new feed; 200 with the feed when it is already followed.",
         request=FeedWriteSerializer,
-        responses={201: FeedSerializer},
+        responses={201: FeedSerializer, 200: FeedSerializer},
         examples=[
             OpenApiExample(
                 "A news feed",
@@ -607,12 +614,15 @@ class FeedViewSet(
     def create(self, request, *args, **kwargs):
         serializer = FeedWriteSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
+        before = Feed.objects.count()
         try:
             feed = services.feed_add(**serializer.validated_data)
         except services.IngestError as exc:
             raise exceptions.ValidationError({"url": [str(exc)]}) from None
         body = FeedSerializer(feed, context=self.get_serializer_context()).data
-        return Response(body, status=status.HTTP_201_CREATED)
+        # Following a feed twice is harmless: 200 with the feed already followed.
+        created = Feed.objects.count() > before
+        return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
 
 @extend_schema_view(

@@ -12,6 +12,9 @@ from django import forms
 from django.conf import settings
 from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce, TruncMonth, TruncYear
+from django_filters.fields import IsoDateTimeField
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
 from tracker.models import (
     Conflict,
@@ -112,9 +115,36 @@ def with_open_conflicts(queryset: QuerySet[Withdrawal]) -> QuerySet[Withdrawal]:
 # DRF backend turns their errors into 400 answers.
 
 
+@extend_schema_field(OpenApiTypes.INT)
 class IdFilter(django_filters.NumberFilter):
     # Whole numbers only: "1.5" or "abc" is a 400, not a silent empty list.
     field_class = forms.IntegerField
+
+
+class UtcDateTimeField(IsoDateTimeField):
+    def clean(self, value):
+        moment = super().clean(value)
+        if moment is None:
+            return None
+        # In UTC before it reaches the database: PostgreSQL refuses offsets such as +16:50.
+        try:
+            return moment.astimezone(dt.UTC)
+        except (OverflowError, ValueError):
+            raise forms.ValidationError("Out of range.", code="invalid") from None
+
+
+class UtcDateTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = UtcDateTimeField
+
+
+@extend_schema_field(OpenApiTypes.BOOL)
+class StrictBooleanFilter(django_filters.TypedChoiceFilter):
+    """ "true" or "false"; anything else is a 400 (a BooleanFilter would ignore it)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("choices", [("true", "true"), ("false", "false")])
+        kwargs.setdefault("coerce", lambda value: value == "true")
+        super().__init__(*args, **kwargs)
 
 
 class CodeFilter(django_filters.CharFilter):
@@ -146,7 +176,32 @@ class SearchFilter(django_filters.CharFilter):
         super().__init__(**kwargs)
 
 
-class WithdrawalFilter(django_filters.FilterSet):
+class StrictFilterSet(django_filters.FilterSet):
+    """A present but empty value is a 400 for dates, numbers, choices and ordering.
+
+    Only free text and ordering may be empty (?search=): "?status=" is a mistake, not "any".
+    """
+
+    def get_form_class(self):
+        form_class = super().get_form_class()
+        free_text = {
+            name
+            for name, f in self.filters.items()
+            if isinstance(f, django_filters.CharFilter | django_filters.OrderingFilter)
+        }
+
+        class Form(form_class):
+            def clean(self):
+                cleaned = super().clean()
+                for name in self.fields:
+                    if name not in free_text and self.data.get(name) == "":
+                        self.add_error(name, "This value may not be empty.")
+                return cleaned
+
+        return Form
+
+
+class WithdrawalFilter(StrictFilterSet):
     party = CodeFilter(field_name="party__code", label="Deploying party code, e.g. US")
     host = CodeFilter(field_name="host__code", label="Host country code, e.g. NE")
     status = django_filters.ChoiceFilter(
@@ -156,7 +211,7 @@ class WithdrawalFilter(django_filters.FilterSet):
     deadline_before = django_filters.DateFilter(field_name="deadline", lookup_expr="lte")
     announced_after = django_filters.DateFilter(field_name="announced_on", lookup_expr="gte")
     announced_before = django_filters.DateFilter(field_name="announced_on", lookup_expr="lte")
-    updated_since = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    updated_since = UtcDateTimeFilter(field_name="updated_at", lookup_expr="gte")
     search = SearchFilter("party__name", "party__code", "host__name", "host__code", "summary")
     ordering = django_filters.OrderingFilter(
         fields=["deadline", "announced_on", "updated_at", "personnel", "id"]
@@ -173,7 +228,7 @@ class WithdrawalFilter(django_filters.FilterSet):
         return withdrawals_with_status(queryset, value, now)
 
 
-class MilestoneFilter(django_filters.FilterSet):
+class MilestoneFilter(StrictFilterSet):
     withdrawal = IdFilter(field_name="withdrawal_id")
     party = CodeFilter(field_name="withdrawal__party__code")
     host = CodeFilter(field_name="withdrawal__host__code")
@@ -185,7 +240,7 @@ class MilestoneFilter(django_filters.FilterSet):
     deadline_before = django_filters.DateFilter(
         field_name="withdrawal__deadline", lookup_expr="lte"
     )
-    updated_since = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    updated_since = UtcDateTimeFilter(field_name="updated_at", lookup_expr="gte")
     search = SearchFilter("title", "description")
     ordering = django_filters.OrderingFilter(fields=["date", "updated_at", "id"])
 
@@ -194,13 +249,13 @@ class MilestoneFilter(django_filters.FilterSet):
         fields: list[str] = []
 
 
-class DeadlineRevisionFilter(django_filters.FilterSet):
+class DeadlineRevisionFilter(StrictFilterSet):
     withdrawal = IdFilter(field_name="withdrawal_id")
     party = CodeFilter(field_name="withdrawal__party__code")
     host = CodeFilter(field_name="withdrawal__host__code")
     deadline_after = django_filters.DateFilter(field_name="deadline", lookup_expr="gte")
     deadline_before = django_filters.DateFilter(field_name="deadline", lookup_expr="lte")
-    updated_since = django_filters.IsoDateTimeFilter(field_name="recorded_at", lookup_expr="gte")
+    updated_since = UtcDateTimeFilter(field_name="recorded_at", lookup_expr="gte")
     search = SearchFilter("phrase")
     ordering = django_filters.OrderingFilter(fields=["deadline", "stated_on", "recorded_at", "id"])
 
@@ -209,13 +264,13 @@ class DeadlineRevisionFilter(django_filters.FilterSet):
         fields: list[str] = []
 
 
-class SourceFilter(django_filters.FilterSet):
+class SourceFilter(StrictFilterSet):
     party = django_filters.CharFilter(method="filter_party", max_length=40)
     host = django_filters.CharFilter(method="filter_host", max_length=40)
     origin = django_filters.ChoiceFilter(choices=Source.Origin.choices)
     published_after = django_filters.DateFilter(field_name="published_on", lookup_expr="gte")
     published_before = django_filters.DateFilter(field_name="published_on", lookup_expr="lte")
-    updated_since = django_filters.IsoDateTimeFilter(field_name="fetched_at", lookup_expr="gte")
+    updated_since = UtcDateTimeFilter(field_name="fetched_at", lookup_expr="gte")
     search = SearchFilter("title", "publisher", "url")
     ordering = django_filters.OrderingFilter(
         fields=["published_on", "fetched_at", "created_at", "id"]
@@ -239,7 +294,7 @@ class SourceFilter(django_filters.FilterSet):
         )
 
 
-class PartyFilter(django_filters.FilterSet):
+class PartyFilter(StrictFilterSet):
     kind = django_filters.ChoiceFilter(choices=Party.Kind.choices)
     search = SearchFilter("code", "name")
     ordering = django_filters.OrderingFilter(fields=["code", "name"])
@@ -249,10 +304,10 @@ class PartyFilter(django_filters.FilterSet):
         fields: list[str] = []
 
 
-class DeploymentFilter(django_filters.FilterSet):
+class DeploymentFilter(StrictFilterSet):
     party = CodeFilter(field_name="party__code")
     host = CodeFilter(field_name="host__code")
-    updated_since = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    updated_since = UtcDateTimeFilter(field_name="updated_at", lookup_expr="gte")
     search = SearchFilter("party__name", "party__code", "host__name", "host__code")
     ordering = django_filters.OrderingFilter(fields=["since", "personnel", "updated_at", "id"])
 
@@ -261,11 +316,8 @@ class DeploymentFilter(django_filters.FilterSet):
         fields: list[str] = []
 
 
-class FeedFilter(django_filters.FilterSet):
-    # "true" or "false"; anything else is a 400 (a BooleanFilter would ignore it).
-    active = django_filters.TypedChoiceFilter(
-        choices=[("true", "true"), ("false", "false")], coerce=lambda value: value == "true"
-    )
+class FeedFilter(StrictFilterSet):
+    active = StrictBooleanFilter()
     search = SearchFilter("url", "title")
     ordering = django_filters.OrderingFilter(
         fields=["url", "created_at", "next_poll_at", "last_polled_at", "id"]
@@ -276,11 +328,11 @@ class FeedFilter(django_filters.FilterSet):
         fields: list[str] = []
 
 
-class IngestJobFilter(django_filters.FilterSet):
+class IngestJobFilter(StrictFilterSet):
     state = django_filters.ChoiceFilter(choices=IngestJob.State.choices)
     kind = django_filters.ChoiceFilter(choices=IngestJob.Kind.choices)
     source = IdFilter(field_name="source_id")
-    updated_since = django_filters.IsoDateTimeFilter(field_name="queued_at", lookup_expr="gte")
+    updated_since = UtcDateTimeFilter(field_name="queued_at", lookup_expr="gte")
     search = SearchFilter("label", "url", "error")
     ordering = django_filters.OrderingFilter(fields=["queued_at", "finished_at", "id"])
 
@@ -289,7 +341,7 @@ class IngestJobFilter(django_filters.FilterSet):
         fields: list[str] = []
 
 
-class ExportFilter(django_filters.FilterSet):
+class ExportFilter(StrictFilterSet):
     """The filters the calendar and Atom feeds accept: ?party=US&host=NE."""
 
     party = CodeFilter(field_name="party__code")

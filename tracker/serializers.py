@@ -43,6 +43,21 @@ class StrictFieldsMixin:
                 raise serializers.ValidationError(
                     {name: ["Unknown field."] for name in unknown}, code="unknown_field"
                 )
+            # JSON types as documented: DRF would turn 0 into "0" and "5" into 5.
+            wrong = {}
+            for name, value in data.items():
+                field = self.fields[name]
+                if value is None:
+                    continue
+                if isinstance(field, serializers.CharField) and not isinstance(value, str):
+                    wrong[name] = ["Not a string."]
+                whole = (serializers.IntegerField, serializers.PrimaryKeyRelatedField)
+                if isinstance(field, whole) and (
+                    not isinstance(value, int) or isinstance(value, bool)
+                ):
+                    wrong[name] = ["Not a whole number."]
+            if wrong:
+                raise serializers.ValidationError(wrong, code="invalid")
         return super().to_internal_value(data)
 
 
@@ -372,11 +387,6 @@ class FeedWriteSerializer(StrictFieldsMixin, serializers.Serializer):
     interval_minutes = serializers.IntegerField(
         required=False, default=60, min_value=5, max_value=7 * 24 * 60
     )
-
-    def validate_url(self, value: str) -> str:
-        if Feed.objects.filter(url=value).exists():
-            raise serializers.ValidationError("This feed is already followed.", code="unique")
-        return value
 
 
 class IngestJobSerializer(serializers.ModelSerializer):
