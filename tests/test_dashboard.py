@@ -225,9 +225,10 @@ def test_it_renders_with_the_same_number_of_queries_for_one_and_many_withdrawals
     one = dashboard_queries(client)
     build(40, start=1)
     many = dashboard_queries(client)
-    # Parties for the filter menus, the withdrawals, and for the page: its milestones and
-    # its source/publisher counts. Nothing per row.
-    assert one == many == 4
+    # Parties for the filter menus, every matching withdrawal's status columns, and for the
+    # page: its withdrawals with their parties, milestones, source/publisher counts.
+    # Nothing per row.
+    assert one == many == 5
 
 
 @pytest.mark.django_db

@@ -15,8 +15,9 @@
     if (seconds < 0) {
       return (days ? plural(days, "day") : plural(hours, "hour")) + " past deadline";
     }
+    // Days and hours as the server says them, then minutes and seconds so it visibly ticks.
     return plural(days, "day") + ", " + plural(hours, "hour") + ", " +
-      plural(minutes, "minute") + ", " + plural(secs, "second") + " left";
+      minutes + " min " + (secs < 10 ? "0" : "") + secs + " s left";
   }
 
   function tick() {

@@ -24,6 +24,7 @@
     options: {
       responsive: true,
       maintainAspectRatio: false,
+      animation: false,
       scales: {
         x: { type: "linear", ticks: { callback: label, maxTicksLimit: 6 },
              grace: DAY },

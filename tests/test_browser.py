@@ -1,0 +1,233 @@
+"""The pages in a real browser: Debian's chromium driven by Playwright against a live server.
+
+Few and quick on purpose (CI runs them on two cores). Each test fails on any Content
+Security Policy violation the page reports.
+"""
+
+import datetime as dt
+import os
+import warnings
+from pathlib import Path
+
+import pytest
+from conftest import IN_CI
+from django.core.management import call_command
+
+# Playwright's sync API runs an event loop in this thread; the ORM calls in the tests are
+# still plain synchronous calls.
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+PASSWORD = "a-long-test-password"
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not os.path.exists(CHROMIUM):
+        reason = f"{CHROMIUM} is not installed (apt-get install chromium)"
+        if IN_CI:
+            pytest.fail(f"CI needs chromium: {reason}")
+        warnings.warn(f"SKIPPING: {reason}", stacklevel=2)
+        pytest.skip(f"SKIPPING: {reason}")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    problems: list[str] = []
+    page.on(
+        "console",
+        lambda message: (
+            problems.append(message.text)
+            if message.type == "error" and "Content Security Policy" in message.text
+            else None
+        ),
+    )
+    page.on("pageerror", lambda error: problems.append(f"script error: {error}"))
+    yield page
+    context.close()
+    assert not problems, problems
+
+
+@pytest.fixture
+def world(transactional_db):
+    """The seed articles read by the real pipeline, plus one withdrawal still running."""
+    from tracker.models import Milestone, Party, Withdrawal
+
+    try:
+        from tracker import extraction
+
+        assert callable(extraction.extract)
+    except (ImportError, AssertionError):
+        pytest.fail("the extraction engine is needed to load the seeds")
+    call_command("load_seeds", stdout=open(os.devnull, "w"))
+    assert Withdrawal.objects.count() >= 5
+    minusma = Party.objects.create(code="MINUSMA", name="MINUSMA", kind="organisation")
+    mali = Party.objects.get_or_create(code="ML", defaults={"name": "Mali"})[0]
+    today = dt.date.today()
+    running = Withdrawal.objects.create(
+        party=minusma,
+        host=mali,
+        announced_on=today - dt.timedelta(days=150),
+        started_on=today - dt.timedelta(days=120),
+        deadline=today + dt.timedelta(days=20),
+        personnel=12000,
+        personnel_withdrawn=7400,
+    )
+    Milestone.objects.create(
+        withdrawal=running,
+        kind="base_handover",
+        title="Ber camp handed over",
+        date=today - dt.timedelta(days=60),
+        status="done",
+    )
+    Milestone.objects.create(
+        withdrawal=running,
+        kind="completion",
+        title="Last convoy leaves Gao",
+        date=today + dt.timedelta(days=18),
+        status="planned",
+    )
+    return {"running": running}
+
+
+def test_it_renders_the_seeds_ticks_a_countdown_and_draws_the_timeline(live_server, page, world):
+    from tracker.models import Withdrawal
+
+    page.goto(live_server.url + "/")
+    for withdrawal in Withdrawal.objects.all():
+        assert page.locator(f"#withdrawal-{withdrawal.pk}").is_visible(), withdrawal
+
+    countdown = page.locator(f"#withdrawal-{world['running'].pk} .countdown")
+    first = countdown.inner_text()
+    assert "left" in first
+    page.wait_for_function(
+        "([el, text]) => el.textContent !== text", arg=[countdown.element_handle(), first],
+        timeout=2000,
+    )  # fmt: skip
+
+    painted = page.evaluate(
+        """() => {
+          const canvas = document.getElementById("timeline");
+          const data = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
+          let count = 0;
+          for (let i = 3; i < data.length; i += 4) { if (data[i] > 0) count++; }
+          return count;
+        }"""
+    )
+    assert painted > 2000
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=True)
+
+    # A click on a bar opens its withdrawal.
+    index = page.evaluate(
+        "(pk) => Chart.getChart('timeline').$rows.findIndex(r => r.id === pk)",
+        world["running"].pk,
+    )
+    x, y = page.evaluate(
+        """(index) => {
+          const bar = Chart.getChart('timeline').getDatasetMeta(0).data[index];
+          return [bar.x - 3, bar.y];
+        }""",
+        index,
+    )
+    page.locator("#timeline").click(position={"x": x, "y": y})
+    page.wait_for_url(f"**/withdrawals/{world['running'].pk}/")
+
+
+def test_it_narrows_the_list_with_a_filter_and_keeps_it_in_the_url(live_server, page, world):
+    page.goto(live_server.url + "/")
+    everything = page.locator("article.card").count()
+    page.select_option("#id_host", "ML")
+    page.get_by_role("button", name="Apply filters").click()
+    page.wait_for_url("**/?*host=ML*")
+    assert page.locator("article.card").count() == 1
+    assert page.locator(f"#withdrawal-{world['running'].pk}").is_visible()
+
+    page.reload()
+    assert page.locator("#id_host").input_value() == "ML"
+    assert page.locator("article.card").count() == 1
+    page.get_by_role("link", name="Clear").click()
+    assert page.locator("article.card").count() == everything
+
+
+def test_it_highlights_the_evidence_sentence_on_a_detail_page(live_server, page, world):
+    from tracker.models import Evidence
+
+    evidence = Evidence.objects.filter(field="deadline").select_related("withdrawal").first()
+    page.goto(f"{live_server.url}/withdrawals/{evidence.withdrawal_id}/")
+    mark = page.locator("mark").filter(has_text=evidence.quote.strip()[:40]).first
+    assert mark.is_visible()
+    background = mark.evaluate("el => getComputedStyle(el).backgroundColor")
+    assert background not in ("rgba(0, 0, 0, 0)", "transparent")
+    # The paragraph around it is there too, not only the sentence.
+    paragraph = mark.locator("xpath=..").inner_text()
+    assert len(paragraph) > len(evidence.quote)
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "detail.png"), full_page=True)
+
+
+def test_it_shows_a_milestone_a_staff_member_edits_in_the_admin(
+    live_server, page, world, django_user_model
+):
+    django_user_model.objects.create_user(
+        username="editor", password=PASSWORD, is_staff=True, is_superuser=True
+    )
+    milestone = world["running"].milestones.get(kind="completion")
+    page.goto(f"{live_server.url}/admin/tracker/milestone/{milestone.pk}/change/")
+    page.fill("#id_username", "editor")
+    page.fill("#id_password", PASSWORD)
+    page.click("input[type=submit]")
+    page.fill("#id_title", "Last convoy left Gao")
+    page.select_option("#id_status", "done")
+    page.click("input[name=_save]")
+    page.wait_for_url("**/admin/tracker/milestone/")
+
+    page.goto(f"{live_server.url}/withdrawals/{world['running'].pk}/")
+    item = page.locator(".tl-item").filter(has_text="Last convoy left Gao")
+    assert item.is_visible()
+    assert "edited by a person" in item.inner_text()
+    assert page.get_by_role("link", name="Edit in admin").is_visible()
+
+
+def test_it_follows_an_ingest_job_to_what_changed(live_server, page, world, django_user_model):
+    django_user_model.objects.create_user(username="editor", password=PASSWORD, is_staff=True)
+    page.goto(f"{live_server.url}/ingest/")
+    page.fill("#id_username", "editor")
+    page.fill("#id_password", PASSWORD)
+    page.click("input[type=submit]")
+    page.fill(
+        "#id_text-text",
+        "Germany said on Tuesday it would withdraw its 1,100 troops from Mali by May 2024. "
+        "<script>document.title='owned'</script>",
+    )
+    page.get_by_role("button", name="Read this text").click()
+    page.wait_for_url("**/ingest/jobs/*/")
+    link = page.locator("a.changed-link").first
+    link.wait_for(timeout=8000)
+    link.click()
+    page.wait_for_url("**/withdrawals/*/")
+    assert page.title() != "owned"
+    assert "<script>" in page.locator("body").inner_text()
