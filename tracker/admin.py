@@ -1,6 +1,6 @@
 """The admin is where people correct milestones; every save there locks what it touched."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -234,11 +234,56 @@ class DeploymentAdmin(admin.ModelAdmin):
 
 @admin.register(Feed)
 class FeedAdmin(admin.ModelAdmin):
-    list_display = ("__str__", "active", "interval_minutes", "last_polled_at", "last_error")
+    list_display = (
+        "__str__",
+        "active",
+        "interval_minutes",
+        "last_polled_at",
+        "next_poll_at",
+        "last_error",
+    )
+    list_filter = ("active",)
+    search_fields = ("url", "title")
+    # What polling writes is shown, not edited: a hand-set ETag would hide new entries.
+    readonly_fields = ("etag", "last_modified", "last_polled_at", "last_error", "created_at")
+    actions = ["poll_now"]
+
+    @admin.action(description="Poll the selected feeds now")
+    def poll_now(self, request, queryset):
+        queued = sum(services.feed_poll(feed_id=feed.pk) for feed in queryset)
+        errors = [f"{feed}: {feed.last_error}" for feed in queryset.all() if feed.last_error]
+        self.message_user(request, f"{queued} new entries queued.")
+        for error in errors:
+            self.message_user(request, error, level=messages.WARNING)
 
 
 @admin.register(IngestJob)
 class IngestJobAdmin(admin.ModelAdmin):
-    list_display = ("pk", "kind", "label", "state", "attempts", "queued_at", "finished_at")
-    list_filter = ("state", "kind")
+    list_display = (
+        "pk",
+        "kind",
+        "label",
+        "state",
+        "attempts",
+        "queued_at",
+        "duration_display",
+        "error",
+    )
+    list_filter = ("state", "kind", ("feed", admin.RelatedOnlyFieldListFilter))
+    search_fields = ("label", "url", "error")
+    list_select_related = ("source",)
     readonly_fields = [f.name for f in IngestJob._meta.fields]
+    actions = ["requeue"]
+
+    def has_add_permission(self, request):
+        return False  # jobs come from submissions, feeds and the ingest command
+
+    @admin.display(description="took")
+    def duration_display(self, obj: IngestJob) -> str:
+        took = obj.duration
+        return f"{took.total_seconds():.1f} s" if took is not None else "—"
+
+    @admin.action(description="Queue the selected failed jobs again")
+    def requeue(self, request, queryset):
+        count = services.ingest_jobs_retry(job_ids=list(queryset.values_list("pk", flat=True)))
+        self.message_user(request, f"{count} job(s) queued again.")

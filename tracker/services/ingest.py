@@ -10,6 +10,7 @@ import datetime as dt
 import logging
 import random
 import time
+import uuid
 from pathlib import Path
 
 from django.conf import settings
@@ -122,17 +123,19 @@ def ingest_job_enqueue(job: IngestJob) -> None:
     from tracker.tasks import source_ingest_task
 
     job_id = job.pk
+    # The task id is stored with the job, in its transaction: no second commit per job.
+    task_id = str(uuid.uuid4())
+    IngestJob.objects.filter(pk=job_id).update(task_id=task_id)
+    job.task_id = task_id
 
     def send() -> None:
         try:
-            result = source_ingest_task.apply_async(args=[job_id])
+            source_ingest_task.apply_async(args=[job_id], task_id=task_id)
         except Exception as exc:  # kombu/redis raise a variety of connection errors
             log.warning("broker unavailable, job %s stays queued: %s", job_id, exc)
             IngestJob.objects.filter(pk=job_id, state=IngestJob.State.QUEUED).update(
-                error=f"waiting for the task queue: {exc}"[:500]
+                error=f"waiting for the task queue: {exc}"[:500], task_id=""
             )
-            return
-        IngestJob.objects.filter(pk=job_id).update(task_id=result.id or "")
 
     transaction.on_commit(send)
 
@@ -309,14 +312,15 @@ def ingest_job_run(*, job_id: int, retry: bool = True) -> IngestJob | None:
         ingest_job_fail(job=job, error=f"gave up after {job.attempts} attempts{last}")
         return job
     needs_fetch = job.source_id is None and bool(job.url)
-    claimed = IngestJob.objects.filter(pk=job.pk, attempts=job.attempts).update(
-        attempts=job.attempts + 1,
-        state=IngestJob.State.FETCHING if needs_fetch else IngestJob.State.EXTRACTING,
-        started_at=timezone.now(),
-    )
-    if not claimed:
+    claim = {
+        "attempts": job.attempts + 1,
+        "state": IngestJob.State.FETCHING if needs_fetch else IngestJob.State.EXTRACTING,
+        "started_at": timezone.now(),
+    }
+    if not IngestJob.objects.filter(pk=job.pk, attempts=job.attempts).update(**claim):
         return job  # another worker took it
-    job.refresh_from_db()
+    for name, value in claim.items():
+        setattr(job, name, value)
     try:
         ingest_job_stages(job=job, needs_fetch=needs_fetch)
     except fetching.FetchError as exc:
@@ -460,6 +464,31 @@ def ingest_jobs_requeue_stale(*, older_than: dt.timedelta = dt.timedelta(minutes
         ):
             with transaction.atomic():
                 ingest_job_enqueue(job)
+            count += 1
+    return count
+
+
+def ingest_jobs_retry(*, job_ids: list[int]) -> int:
+    """A person asks for failed jobs to run again (after fixing a feed or a site came back):
+    their attempts start over."""
+    count = 0
+    with transaction.atomic():
+        for job in IngestJob.objects.select_for_update().filter(
+            pk__in=job_ids, state=IngestJob.State.FAILED
+        ):
+            job.state, job.attempts, job.error = IngestJob.State.QUEUED, 0, ""
+            job.queued_at, job.started_at, job.finished_at = timezone.now(), None, None
+            job.save(
+                update_fields=[
+                    "state",
+                    "attempts",
+                    "error",
+                    "queued_at",
+                    "started_at",
+                    "finished_at",
+                ]
+            )
+            ingest_job_enqueue(job)
             count += 1
     return count
 

@@ -51,6 +51,16 @@ class MergeReport:
     deadline_revisions: int = 0
     conflicts: int = 0
     deployments: int = 0
+    # Evidence rows waiting to be inserted in one go, and the ones each withdrawal already has
+    # from this source, as (milestone id, field, start, end): one query per withdrawal
+    # instead of a look-up and an insert per sentence.
+    pending_evidence: list[Evidence] = field(default_factory=list, repr=False)
+    known_evidence: dict[int, set[tuple]] = field(default_factory=dict, repr=False)
+
+    def evidence_flush(self) -> None:
+        if self.pending_evidence:
+            Evidence.objects.bulk_create(self.pending_evidence)
+            self.pending_evidence = []
 
     def as_dict(self) -> dict:
         return {
@@ -197,6 +207,7 @@ def withdrawal_merge_fact(*, source: Source, fact, report: MergeReport) -> Withd
         report.fields_set.extend(f"{withdrawal.pk}:{name}" for name in changed)
         if not created:
             report.withdrawals_updated.append(withdrawal.pk)
+    report.evidence_flush()
     return withdrawal
 
 
@@ -221,17 +232,31 @@ def evidence_add(
 ) -> None:
     if evidence is None or evidence.end <= evidence.start:
         return
-    _, created = Evidence.objects.get_or_create(
-        source=source,
-        withdrawal=withdrawal,
-        milestone=milestone,
-        field=field,
-        start=evidence.start,
-        end=evidence.end,
-        defaults={"quote": evidence.text, "value": str(value)[:100]},
+    known = report.known_evidence.get(withdrawal.pk)
+    if known is None:
+        known = set(
+            Evidence.objects.filter(source=source, withdrawal=withdrawal).values_list(
+                "milestone_id", "field", "start", "end"
+            )
+        )
+        report.known_evidence[withdrawal.pk] = known
+    key = (milestone.pk if milestone else None, field, evidence.start, evidence.end)
+    if key in known:
+        return
+    known.add(key)
+    report.pending_evidence.append(
+        Evidence(
+            source=source,
+            withdrawal=withdrawal,
+            milestone=milestone,
+            field=field,
+            start=evidence.start,
+            end=evidence.end,
+            quote=evidence.text,
+            value=str(value)[:100],
+        )
     )
-    if created:
-        report.evidence_added += 1
+    report.evidence_added += 1
 
 
 def conflict_file(
