@@ -141,6 +141,21 @@ def test_it_renders_the_seeds_ticks_a_countdown_and_draws_the_timeline(live_serv
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=True)
 
+    # Stays current: a change on the server reaches the card at the next poll (the page
+    # polls when it becomes visible again; here we say it did).
+    milestone = world["running"].milestones.get(kind="completion")
+    milestone.status = "done"
+    milestone.save()
+    card = page.locator(f"#withdrawal-{world['running'].pk}")
+    assert "1 of 2 done" in card.inner_text()
+    page.evaluate("document.dispatchEvent(new Event('visibilitychange'))")
+    page.wait_for_function(
+        "(id) => document.getElementById(id).textContent.includes('2 of 2 done')",
+        arg=f"withdrawal-{world['running'].pk}",
+        timeout=5000,
+    )
+    assert page.locator("#refresh-status").inner_text() == "1 withdrawal was updated."
+
     # A click on a bar opens its withdrawal.
     index = page.evaluate(
         "(pk) => Chart.getChart('timeline').$rows.findIndex(r => r.id === pk)",

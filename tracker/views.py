@@ -111,13 +111,12 @@ def personnel_words(withdrawal: Withdrawal) -> str:
     return ""
 
 
-def row_sort_key(row: "Row") -> tuple:
-    withdrawal = row.withdrawal
-    order = SECTION_ORDER[row.section.key]
-    if row.section.key == "completed":
+def row_sort_key(withdrawal: Withdrawal, section: Section) -> tuple:
+    order = SECTION_ORDER[section.key]
+    if section.key == "completed":
         # Most recent completion first.
         return (order, -(withdrawal.completed_on or dt.date.min).toordinal(), withdrawal.pk)
-    if row.section.key == "cancelled":
+    if section.key == "cancelled":
         return (order, -(withdrawal.cancelled_on or dt.date.min).toordinal(), withdrawal.pk)
     return (order, (withdrawal.deadline or dt.date.max).toordinal(), withdrawal.pk)
 
@@ -179,9 +178,20 @@ class Row:
         )
 
 
-def row_for(withdrawal: Withdrawal, now: dt.datetime) -> Row:
-    status = withdrawal.get_status(now=now)
-    return Row(withdrawal=withdrawal, status=status, section=SECTION_BY_STATUS[status], now=now)
+def statuses_of(withdrawals, now: dt.datetime) -> list[tuple[tuple, int, Status]]:
+    """(sort key, id, status) of every withdrawal in the queryset.
+
+    One unsaved Withdrawal is the probe for all rows: each status still comes from the
+    model's own get_status, without building a thousand model instances per request (and
+    the full garbage collections their promoted objects would trigger).
+    """
+    probe = Withdrawal()
+    found = []
+    for values in withdrawals.values_list(*STATUS_FIELDS):
+        probe.__dict__.update(zip(STATUS_FIELDS, values, strict=True))
+        status = probe.get_status(now=now)
+        found.append((row_sort_key(probe, SECTION_BY_STATUS[status]), probe.pk, status))
+    return found
 
 
 def row_add_countdown(row: Row) -> None:
@@ -250,6 +260,7 @@ def filter_parties() -> list[Party]:
 # The columns `Withdrawal.get_status` and the sorting read: every matching row is built with
 # these only. The page's rows are then read in full.
 STATUS_FIELDS = (
+    "id",
     "started_on",
     "deadline",
     "deadline_precision",
@@ -302,7 +313,8 @@ def dashboard_state(request: HttpRequest, now: dt.datetime) -> DashboardState:
     2. Read every withdrawal that passes the database filters, with only the columns the
        status needs (1 query), and ask each for its status: the model decides.
     3. Count the sections, keep the asked-for status, sort, and cut one page.
-    4. For that page only: milestones (1 query) and source/publisher counts (1 query).
+    4. For that page only: its withdrawals in full, their milestones, and their
+       source/publisher counts (1 query each).
     """
     filters = DashboardFilters(request.GET, parties=filter_parties())
     if not filters.is_valid():
@@ -312,7 +324,7 @@ def dashboard_state(request: HttpRequest, now: dt.datetime) -> DashboardState:
         raise BadFilter(f"Some filters are not understood ({problems}).")
     data = filters.cleaned_data
 
-    withdrawals = Withdrawal.objects.only(*STATUS_FIELDS)
+    withdrawals = Withdrawal.objects.all()
     if data["party"]:
         withdrawals = withdrawals.filter(party__code=data["party"])
     if data["host"]:
@@ -326,31 +338,29 @@ def dashboard_state(request: HttpRequest, now: dt.datetime) -> DashboardState:
             | Q(host__code__iexact=term)
             | Q(summary__icontains=term)
         )
-    rows = [row_for(withdrawal, now) for withdrawal in withdrawals]
+    found = statuses_of(withdrawals, now)
 
     counts: dict[str, int] = {}
-    for row in rows:
-        counts[row.section.key] = counts.get(row.section.key, 0) + 1
+    for _, _, status in found:
+        key = SECTION_BY_STATUS[status].key
+        counts[key] = counts.get(key, 0) + 1
     wanted = filters.statuses()
     if wanted is not None:
-        rows = [row for row in rows if row.status in wanted]
-    rows.sort(key=row_sort_key)
+        found = [item for item in found if item[2] in wanted]
+    found.sort()
     kept: dict[str, int] = {}
-    for row in rows:
-        kept[row.section.key] = kept.get(row.section.key, 0) + 1
-    for row in rows:
-        row.section_total = kept[row.section.key]
+    for _, _, status in found:
+        key = SECTION_BY_STATUS[status].key
+        kept[key] = kept.get(key, 0) + 1
 
-    paginator = Paginator(rows, PAGE_SIZE, allow_empty_first_page=True)
+    paginator = Paginator(found, PAGE_SIZE, allow_empty_first_page=True)
     number = data["page"] or 1
     if number > paginator.num_pages:
         raise Http404("There is no such page of withdrawals.")
     page = paginator.page(number)
-    page_rows: list[Row] = list(page.object_list)
-    attach_page_details(page_rows)
-    # A row deleted between the two reads has no URL: leave it out rather than fail.
-    page_rows = [row for row in page_rows if row.url]
+    page_rows = page_rows_for(page.object_list, now)
     for row in page_rows:
+        row.section_total = kept[row.section.key]
         row_add_countdown(row)
     return DashboardState(filters=filters, rows=page_rows, counts=counts, page=page, now=now)
 
@@ -362,14 +372,30 @@ def detail_url_maker():
     return pattern.format
 
 
+def page_rows_for(items: list[tuple[tuple, int, Status]], now: dt.datetime) -> list[Row]:
+    """The page's rows: its withdrawals read in full, with milestones and corroboration."""
+    status_by_id = {pk: status for _, pk, status in items}
+    url = detail_url_maker()
+    fetched = Withdrawal.objects.filter(pk__in=list(status_by_id)).select_related("party", "host")
+    by_id = {}
+    for withdrawal in fetched:
+        status = status_by_id[withdrawal.pk]
+        by_id[withdrawal.pk] = Row(
+            withdrawal=withdrawal,
+            status=status,
+            section=SECTION_BY_STATUS[status],
+            now=now,
+            url=url(withdrawal.pk),
+        )
+    # Page order; a withdrawal deleted between the two reads is left out.
+    rows = [by_id[pk] for _, pk, _ in items if pk in by_id]
+    attach_page_details(rows)
+    return rows
+
+
 def attach_page_details(rows: list[Row]) -> None:
     by_id = {row.withdrawal.pk: row for row in rows}
     ids = list(by_id)
-    # The page's withdrawals in full, with their parties.
-    url = detail_url_maker()
-    for withdrawal in Withdrawal.objects.filter(pk__in=ids).select_related("party", "host"):
-        by_id[withdrawal.pk].withdrawal = withdrawal
-        by_id[withdrawal.pk].url = url(withdrawal.pk)
     # Milestones of the page's withdrawals: progress on the cards and points on the chart.
     for milestone in Milestone.objects.filter(withdrawal_id__in=ids).only(
         "withdrawal_id", "title", "kind", "date", "date_precision", "status", "updated_at"
@@ -612,6 +638,7 @@ def personnel_points(
             {
                 "date": item.source.published_on,
                 "value": int(item.value),
+                "value_words": f"{int(item.value):,}",
                 "what": "force stated",
                 "source": item.source,
                 "evidence_id": anchors.get(item.pk, item.pk),
@@ -622,6 +649,7 @@ def personnel_points(
             {
                 "date": withdrawal.updated_at.date(),
                 "value": withdrawal.personnel_withdrawn,
+                "value_words": f"{withdrawal.personnel_withdrawn:,}",
                 "what": "withdrawn so far",
                 "source": None,
                 "evidence_id": None,
