@@ -13,10 +13,6 @@ import pytest
 from conftest import IN_CI
 from django.core.management import call_command
 
-# Playwright's sync API runs an event loop in this thread; the ORM calls in the tests are
-# still plain synchronous calls.
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
     "--headless",
@@ -34,7 +30,58 @@ PASSWORD = "a-long-test-password"
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.fixture(scope="session")
+CONTRAST_PROBLEMS = """() => {
+  // WCAG AA: 4.5:1 for text, 3:1 for large text, against the first opaque background up
+  // the tree (the pages use no background images under text).
+  function rgb(value) { return (value.match(/[\\d.]+/g) || []).map(Number); }
+  function luminance([r, g, b]) {
+    const c = [r, g, b].map(v => {
+      v /= 255;
+      return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4);
+    });
+    return 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2];
+  }
+  function background(el) {
+    for (; el; el = el.parentElement) {
+      const c = rgb(getComputedStyle(el).backgroundColor);
+      if (c.length === 3 || (c.length === 4 && c[3] > 0.9)) return c.slice(0, 3);
+    }
+    return [255, 255, 255];
+  }
+  const problems = [];
+  let checked = 0;
+  for (const el of document.body.querySelectorAll("*")) {
+    const text = Array.from(el.childNodes).filter(n => n.nodeType === 3)
+      .map(n => n.textContent).join("").trim();
+    if (!text || !el.getClientRects().length) continue;
+    if (el.closest(".visually-hidden, .skip-link, [aria-hidden=true]")) continue;
+    checked++;
+    const style = getComputedStyle(el);
+    if (style.visibility === "hidden") continue;
+    const fg = luminance(rgb(style.color)), bg = luminance(background(el));
+    const ratio = (Math.max(fg, bg) + 0.05) / (Math.min(fg, bg) + 0.05);
+    const size = parseFloat(style.fontSize), bold = parseInt(style.fontWeight, 10) >= 700;
+    const needed = size >= 24 || (bold && size >= 18.66) ? 3 : 4.5;
+    if (ratio < needed) problems.push(`${el.tagName}.${el.className} ${ratio.toFixed(2)}`);
+  }
+  return {checked, problems};
+}"""
+
+
+def assert_readable(page) -> None:
+    """AA contrast everywhere, and no sideways scrolling at phone width."""
+    contrast = page.evaluate(CONTRAST_PROBLEMS)
+    assert contrast["checked"] > 20
+    assert contrast["problems"] == []
+    size = page.viewport_size
+    page.set_viewport_size({"width": 390, "height": 844})
+    # Charts resize on the next frames.
+    page.wait_for_timeout(300)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.set_viewport_size(size)
+
+
+@pytest.fixture(scope="module")
 def browser():
     if not os.path.exists(CHROMIUM):
         reason = f"{CHROMIUM} is not installed (apt-get install chromium)"
@@ -44,10 +91,17 @@ def browser():
         pytest.skip(f"SKIPPING: {reason}")
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield browser
-        browser.close()
+    # Playwright's sync API runs an event loop in this thread while it is started; the ORM
+    # calls of these tests and their database set-up are still plain synchronous calls.
+    # Only for this module, so no later test (or a subprocess it starts) inherits it.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            yield browser
+            browser.close()
+    finally:
+        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 
 
 @pytest.fixture
@@ -140,6 +194,7 @@ def test_it_renders_the_seeds_ticks_a_countdown_and_draws_the_timeline(live_serv
 
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=True)
+    assert_readable(page)
 
     # Stays current: a change on the server reaches the card at the next poll (the page
     # polls when it becomes visible again; here we say it did).
@@ -175,8 +230,20 @@ def test_it_renders_the_seeds_ticks_a_countdown_and_draws_the_timeline(live_serv
 def test_it_narrows_the_list_with_a_filter_and_keeps_it_in_the_url(live_server, page, world):
     page.goto(live_server.url + "/")
     everything = page.locator("article.card").count()
-    page.select_option("#id_host", "ML")
-    page.get_by_role("button", name="Apply filters").click()
+    # From the keyboard: the skip link comes first, then the search and the filters.
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.className") == "skip-link"
+    page.keyboard.press("Enter")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "id_q"
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "id_party"
+    page.keyboard.press("Tab")
+    page.keyboard.type("M")  # a select picks the first option starting with M: Mali
+    assert page.locator("#id_host").input_value() == "ML"
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")  # Apply filters
     page.wait_for_url("**/?*host=ML*")
     assert page.locator("article.card").count() == 1
     assert page.locator(f"#withdrawal-{world['running'].pk}").is_visible()
@@ -202,6 +269,7 @@ def test_it_highlights_the_evidence_sentence_on_a_detail_page(live_server, page,
     assert len(paragraph) > len(evidence.quote)
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "detail.png"), full_page=True)
+    assert_readable(page)
 
 
 def test_it_shows_a_milestone_a_staff_member_edits_in_the_admin(

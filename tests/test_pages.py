@@ -26,8 +26,8 @@ def test_it_renders_the_dashboard_with_a_constant_number_of_queries(
     client, niger_withdrawal, django_assert_num_queries
 ):
     # Parties for the filter menus, every matching withdrawal's status columns, and for the
-    # page: its withdrawals with their parties, milestones, and source/publisher counts.
-    with django_assert_num_queries(5):
+    # page: its withdrawals with their parties and source/publisher counts, its milestones.
+    with django_assert_num_queries(4):
         client.get("/")
 
 

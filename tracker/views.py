@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 from django import forms
 from django.contrib.admin.views.decorators import staff_member_required
 from django.core.paginator import Paginator
-from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Q
+from django.db.models import Exists, OuterRef, Prefetch, Q, Subquery
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -21,6 +21,7 @@ from django.utils.timesince import timesince
 from django.views.decorators.http import require_http_methods, require_safe
 
 from tracker import services
+from tracker.filters import with_corroboration
 from tracker.models import (
     COMPLETED_STATUSES,
     Conflict,
@@ -313,8 +314,8 @@ def dashboard_state(request: HttpRequest, now: dt.datetime) -> DashboardState:
     2. Read every withdrawal that passes the database filters, with only the columns the
        status needs (1 query), and ask each for its status: the model decides.
     3. Count the sections, keep the asked-for status, sort, and cut one page.
-    4. For that page only: its withdrawals in full, their milestones, and their
-       source/publisher counts (1 query each).
+    4. For that page only: its withdrawals in full with their parties and corroboration
+       counts (1 query), and their milestones (1 query).
     """
     filters = DashboardFilters(request.GET, parties=filter_parties())
     if not filters.is_valid():
@@ -376,7 +377,16 @@ def page_rows_for(items: list[tuple[tuple, int, Status]], now: dt.datetime) -> l
     """The page's rows: its withdrawals read in full, with milestones and corroboration."""
     status_by_id = {pk: status for _, pk, status in items}
     url = detail_url_maker()
-    fetched = Withdrawal.objects.filter(pk__in=list(status_by_id)).select_related("party", "host")
+    # Corroboration counts the same way as the API's (filters.with_corroboration), plus
+    # when the latest evidence arrived, for "last update".
+    last_evidence = (
+        Evidence.objects.filter(withdrawal=OuterRef("pk"))
+        .order_by("-created_at")
+        .values("created_at")
+    )
+    fetched = with_corroboration(
+        Withdrawal.objects.filter(pk__in=list(status_by_id)).select_related("party", "host")
+    ).annotate(last_evidence_at=Subquery(last_evidence[:1]))
     by_id = {}
     for withdrawal in fetched:
         status = status_by_id[withdrawal.pk]
@@ -386,6 +396,9 @@ def page_rows_for(items: list[tuple[tuple, int, Status]], now: dt.datetime) -> l
             section=SECTION_BY_STATUS[status],
             now=now,
             url=url(withdrawal.pk),
+            source_count=withdrawal.source_count,
+            publisher_count=withdrawal.publisher_count,
+            last_evidence_at=withdrawal.last_evidence_at,
         )
     # Page order; a withdrawal deleted between the two reads is left out.
     rows = [by_id[pk] for _, pk, _ in items if pk in by_id]
@@ -401,21 +414,6 @@ def attach_page_details(rows: list[Row]) -> None:
         "withdrawal_id", "title", "kind", "date", "date_precision", "status", "updated_at"
     ):
         by_id[milestone.withdrawal_id].milestones.append(milestone)
-    # Corroboration: distinct sources and publishers behind each withdrawal's evidence.
-    counts = (
-        Evidence.objects.filter(withdrawal_id__in=ids)
-        .values("withdrawal_id")
-        .annotate(
-            sources=Count("source", distinct=True),
-            publishers=Count("source__publisher", distinct=True, filter=~Q(source__publisher="")),
-            last=Max("created_at"),
-        )
-    )
-    for item in counts:
-        row = by_id[item["withdrawal_id"]]
-        row.source_count = item["sources"]
-        row.publisher_count = item["publishers"]
-        row.last_evidence_at = item["last"]
 
 
 def timeline_data(rows: list[Row]) -> list[dict]:
