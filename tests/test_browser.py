@@ -219,10 +219,16 @@ def test_it_renders_the_seeds_ticks_a_countdown_and_draws_the_timeline(live_serv
     x, y = page.evaluate(
         """(index) => {
           const bar = Chart.getChart('timeline').getDatasetMeta(0).data[index];
-          return [bar.x - 3, bar.y];
+          // A quarter along the bar, away from its milestone points.
+          return [bar.base + (bar.x - bar.base) / 4, bar.y];
         }""",
         index,
     )
+    # Hovering shows the details; a click opens the withdrawal.
+    page.locator("#timeline").hover(position={"x": x, "y": y})
+    page.wait_for_function("() => Chart.getChart('timeline').tooltip.opacity > 0")
+    title = page.evaluate("() => Chart.getChart('timeline').tooltip.title.join(' ')")
+    assert title == "MINUSMA → Mali"
     page.locator("#timeline").click(position={"x": x, "y": y})
     page.wait_for_url(f"**/withdrawals/{world['running'].pk}/")
 
