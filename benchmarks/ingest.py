@@ -17,6 +17,7 @@ import argparse
 import os
 import platform
 import random
+import resource
 import subprocess
 import sys
 import threading
@@ -183,6 +184,32 @@ def warm_up(workers: list[subprocess.Popen]) -> None:
     empty_tables()
 
 
+def proc_cpu_seconds(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def backends_cpu_seconds() -> float:
+    """CPU used so far by the PostgreSQL backends serving this database (ours only)."""
+    with connection.cursor() as cursor:
+        name = connection.settings_dict["NAME"]
+        cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", [name])
+        return sum(proc_cpu_seconds(pid) for (pid,) in cursor.fetchall())
+
+
+def redis_cpu_seconds() -> float:
+    pid = redis.Redis.from_url(settings.REDIS_URL).info("server").get("process_id")
+    return proc_cpu_seconds(pid) if pid else 0.0
+
+
+def children_cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def run(workers_count: int, items: list[tuple[str, str, str]], mode: str, base: str) -> float:
     from tracker import services
     from tracker.models import IngestJob
@@ -192,6 +219,11 @@ def run(workers_count: int, items: list[tuple[str, str, str]], mode: str, base: 
     workers = start_workers(workers_count)
     try:
         warm_up(workers)
+        # CPU per article, by process, tells what the machine can do when nothing else runs.
+        own_cpu, redis_cpu = time.process_time(), redis_cpu_seconds()
+        backend_cpu = backends_cpu_seconds()
+        workers_cpu = sum(proc_cpu_seconds(w.pid) for w in workers)
+        load_before = os.getloadavg()[0]
         started = time.perf_counter()
         for n, (title, publisher, text) in enumerate(items):
             if mode == "url":
@@ -203,6 +235,11 @@ def run(workers_count: int, items: list[tuple[str, str, str]], mode: str, base: 
         submitted = time.perf_counter() - started
         merged, failed = wait_until_finished(len(items), 600)
         elapsed = time.perf_counter() - started
+        own_cpu = time.process_time() - own_cpu
+        redis_cpu = redis_cpu_seconds() - redis_cpu
+        backend_cpu = backends_cpu_seconds() - backend_cpu
+        workers_cpu = sum(proc_cpu_seconds(w.pid) for w in workers) - workers_cpu
+        load_after = os.getloadavg()[0]
     finally:
         for worker in workers:
             worker.terminate()
@@ -214,6 +251,21 @@ def run(workers_count: int, items: list[tuple[str, str, str]], mode: str, base: 
         f"{workers_count} worker(s): {len(items)} articles in {elapsed:.1f} s "
         f"(submitted in {submitted:.1f} s) = {rate:.1f} articles/s; "
         f"{merged} merged, {failed} failed {sorted(errors) if errors else ''}",
+        flush=True,
+    )
+    per = {
+        "workers": workers_cpu,
+        "PostgreSQL": backend_cpu,
+        "submitting": own_cpu,
+        "Redis": redis_cpu,
+    }
+    total_ms = sum(per.values()) * 1000 / len(items)
+    cores = os.cpu_count() or 1
+    print(
+        "    CPU per article: "
+        + ", ".join(f"{name} {seconds * 1000 / len(items):.1f} ms" for name, seconds in per.items())
+        + f"; total {total_ms:.1f} ms, so at most {cores * 1000 / total_ms:.0f} articles/s on "
+        f"{cores} idle cores; load average {load_before:.1f} before, {load_after:.1f} after",
         flush=True,
     )
     return rate

@@ -208,6 +208,10 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5}
 CELERY_TASK_DEFAULT_QUEUE = "tracker"
+# Celery closes the database connection after every task unless told to reuse it, and
+# reconnecting costs more than a whole ingest. config/celery.py closes only unusable or
+# old connections instead, as Django does between requests (CONN_MAX_AGE).
+CELERY_DB_REUSE_MAX = 1_000_000
 CELERY_BEAT_SCHEDULE = {
     "ingest-jobs-requeue-stale-every-5-minutes": {
         "task": "tracker.tasks.ingest_jobs_requeue_stale_task",

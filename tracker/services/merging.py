@@ -56,6 +56,8 @@ class MergeReport:
     # instead of a look-up and an insert per sentence.
     pending_evidence: list[Evidence] = field(default_factory=list, repr=False)
     known_evidence: dict[int, set[tuple]] = field(default_factory=dict, repr=False)
+    # Each withdrawal's milestones, read once per source rather than once per milestone.
+    milestones: dict[int, list[Milestone]] = field(default_factory=dict, repr=False)
 
     def evidence_flush(self) -> None:
         if self.pending_evidence:
@@ -85,7 +87,9 @@ def party_get_or_create(*, ref) -> Party:
 
 def source_merge_facts(*, source: Source, result) -> dict:
     report = MergeReport()
-    for fact in result.withdrawals:
+    # Rows are locked per deploying party; taking them in one order everywhere means two
+    # sources naming the same parties in opposite orders cannot deadlock.
+    for fact in sorted(result.withdrawals, key=lambda f: (f.deploying.code, f.host.code)):
         withdrawal_merge_fact(source=source, fact=fact, report=report)
     for fact in getattr(result, "deployments", []) or []:
         deployment_merge_fact(fact=fact, report=report)
@@ -435,10 +439,15 @@ def milestone_merge_fact(*, source, withdrawal: Withdrawal, fact, report, change
     kind = fact.kind if fact.kind in Milestone.Kind.values else Milestone.Kind.OTHER
     date = fact.date.date if fact.date else None
     precision = fact.date.precision if fact.date else Precision.DAY
-    candidates = withdrawal.milestones.filter(kind=kind)
-    if kind not in SINGLE_MILESTONE_KINDS:
-        candidates = candidates.filter(date=date)
-    milestone = candidates.first()
+    known = report.milestones.get(withdrawal.pk)
+    if known is None:
+        known = report.milestones[withdrawal.pk] = list(withdrawal.milestones.all())
+    candidates = [
+        m for m in known if m.kind == kind and (kind in SINGLE_MILESTONE_KINDS or m.date == date)
+    ]
+    # The model's ordering (date, id), with undated milestones last as in PostgreSQL.
+    candidates.sort(key=lambda m: (m.date is None, m.date or dt.date.min, m.pk))
+    milestone = candidates[0] if candidates else None
     reference = source.published_on or timezone.now().date()
     if milestone is None:
         milestone = Milestone.objects.create(
@@ -451,6 +460,7 @@ def milestone_merge_fact(*, source, withdrawal: Withdrawal, fact, report, change
             description=fact.evidence.text[:2000] if fact.evidence else "",
         )
         report.milestones_created += 1
+        known.append(milestone)
     elif date is not None and (
         milestone.date is None
         or not dates_agree(milestone.date, milestone.date_precision, date, precision)
