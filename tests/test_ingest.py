@@ -171,6 +171,35 @@ def test_it_records_a_bug_on_the_job_without_retrying_or_half_writing(monkeypatc
 
 
 @pytest.mark.django_db
+def test_it_fails_a_job_that_overruns_its_time_limit_with_a_clear_error(monkeypatch, settings):
+    from celery.exceptions import SoftTimeLimitExceeded
+
+    from tracker import extraction
+
+    def slow(text, published=None):
+        raise SoftTimeLimitExceeded()
+
+    monkeypatch.setattr(extraction, "extract", slow)
+    source, job = services.source_submit_text(text=COMPLETED, origin="pasted", enqueue=False)
+    services.ingest_job_run(job_id=job.pk)
+    job.refresh_from_db()
+    assert job.state == IngestJob.State.FAILED
+    limit = settings.CELERY_TASK_SOFT_TIME_LIMIT
+    assert job.error == f"took longer than the time limit ({limit} s)"
+
+
+def test_it_sets_time_limits_prefetch_and_a_visibility_timeout_beyond_any_retry(settings):
+    assert settings.CELERY_TASK_ACKS_LATE and settings.CELERY_TASK_REJECT_ON_WORKER_LOST
+    assert settings.CELERY_WORKER_PREFETCH_MULTIPLIER == 1
+    assert settings.TRACKER_FETCH_TOTAL_TIMEOUT < settings.CELERY_TASK_SOFT_TIME_LIMIT
+    assert settings.CELERY_TASK_SOFT_TIME_LIMIT < settings.CELERY_TASK_TIME_LIMIT
+    visibility = settings.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"]
+    assert settings.TRACKER_RETRY_BACKOFF_MAX + settings.CELERY_TASK_TIME_LIMIT < visibility
+    assert tasks.source_ingest_task.acks_late and tasks.source_ingest_task.reject_on_worker_lost
+    assert tasks.source_ingest_task.max_retries == IngestJob.MAX_ATTEMPTS
+
+
+@pytest.mark.django_db
 def test_it_keeps_the_job_queued_when_the_broker_is_down_and_the_sweep_sends_it(
     monkeypatch, django_capture_on_commit_callbacks
 ):

@@ -13,6 +13,7 @@ import time
 import uuid
 from pathlib import Path
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
@@ -334,6 +335,9 @@ def ingest_job_run(*, job_id: int, retry: bool = True) -> IngestJob | None:
         ingest_job_retry_or_fail(job=job, error=f"database busy ({exc})", retry=retry)
     except IngestError as exc:
         ingest_job_fail(job=job, error=str(exc))
+    except SoftTimeLimitExceeded:
+        limit = settings.CELERY_TASK_SOFT_TIME_LIMIT
+        ingest_job_fail(job=job, error=f"took longer than the time limit ({limit} s)")
     except Exception as exc:
         # A bug or a time limit: logged with its traceback, and never left "running".
         log.exception("job %s failed", job.pk)
