@@ -117,6 +117,7 @@ def test_it_narrows_the_list_by_party_host_status_and_search(client, world):
         return {w.pk for w in world.values() if f'id="withdrawal-{w.pk}"' in page}
 
     assert names("?party=US") == {world["overdue"].pk}
+    assert names("?party=us") == {world["overdue"].pk}
     assert names("?host=ML") == {world[k].pk for k in ("due_soon", "in_progress", "announced")}
     assert names("?host=ML&status=due_soon") == {world["due_soon"].pk}
     assert names("?status=completed") == {world["completed"].pk}
@@ -137,7 +138,16 @@ def test_it_keeps_the_filters_in_section_links_and_the_form(client, world):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(
-    "query", ["?status=lost", "?party=ZZ", "?host=US&party=", "?page=abc", "?page=0"]
+    "query",
+    [
+        "?status=lost",
+        "?party=ZZ",
+        "?host=US&party=",
+        "?page=abc",
+        "?page=0",
+        "?q=%00",
+        "?q=" + "a" * 201,
+    ],
 )
 def test_it_answers_a_friendly_400_for_filters_it_does_not_know(client, world, query):
     response = client.get("/" + query)

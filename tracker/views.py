@@ -215,6 +215,11 @@ class DashboardFilters(forms.Form):
     page = forms.IntegerField(required=False, min_value=1)
 
     def __init__(self, data, *, parties: list[Party]):
+        # Codes are stored upper-case; a shared link typed as ?host=ne still works.
+        data = data.copy()
+        for name in ("party", "host"):
+            if name in data:
+                data[name] = data[name].upper()
         super().__init__(data)
         blank = [("", "Any")]
         self.fields["party"].choices = blank + [(p.code, p.name) for p in parties if p.deploys_any]
