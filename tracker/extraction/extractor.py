@@ -373,7 +373,7 @@ def _analyse(sentence: Sentence, context: DateContext) -> _Analysed:
 # -- Step 2: who leaves where -----------------------------------------------------------------
 def _find_pairs(analysed: list[_Analysed]) -> dict[tuple[str, str], _Pair]:
     pairs: dict[tuple[str, str], _Pair] = {}
-    pending: list[tuple[_Analysed, _Hit]] = []
+    pending: list[tuple[int, _Hit]] = []
     mission_hosts = {
         m.party.mission_host: m.party
         for item in analysed
@@ -387,14 +387,17 @@ def _find_pairs(analysed: list[_Analysed]) -> dict[tuple[str, str], _Pair]:
             item.hits = _sentence_hits(item)
         for hit in item.hits:
             if hit.host is None:
-                pending.append((item, hit))
+                pending.append((index, hit))
                 continue
             _add_pair(pairs, hit, hit.host, index, mission_hosts)
-    for item, hit in pending:
-        host = _resolve_unnamed_host(hit, pairs, analysed)
-        if host:
-            hit.host = host
-            _add_pair(pairs, hit, host, analysed.index(item), mission_hosts)
+    resolved: dict[tuple[str, str], str | None] = {}
+    for index, hit in pending:
+        key = (hit.deploying.ref.code, hit.how)
+        if key not in resolved:  # once per party: a 10 MB text may hold thousands of these
+            resolved[key] = _resolve_unnamed_host(hit, pairs, analysed)
+        if resolved[key]:
+            hit.host = resolved[key]
+            _add_pair(pairs, hit, hit.host, index, mission_hosts)
     for item in analysed:
         item.hits = [h for h in item.hits if h.host]
     return pairs

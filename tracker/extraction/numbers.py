@@ -21,7 +21,8 @@ WORD_NUMBER = (
     rf"(?:{_UNIT_WORDS})(?:[\s-](?:one|two|three|four|five|six|seven|eight|nine))?"
     r"(?:\s+hundred)?(?:\s+(?:thousand|million))?"
 )
-DIGIT_NUMBER = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
+# The look-behind lets only the first digit of a run start a number (no quadratic rescans).
+DIGIT_NUMBER = r"(?<![\d,.])(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d++(?:\.\d+)?)"
 NUMBER = rf"(?:{DIGIT_NUMBER})(?:\s+(?:thousand|million))?|{WORD_NUMBER}"
 
 QUALIFIERS = {

@@ -340,7 +340,11 @@ def _build_gazetteer() -> dict[str, Party]:
 
 
 GAZETTEER = _build_gazetteer()
-FIRST_WORDS = {key.split(" ")[0] for key in GAZETTEER}
+# First word of every name -> the most words a name starting with it has.
+NAME_LENGTHS: dict[str, int] = {}
+for _name in GAZETTEER:
+    _first, _size = _name.split(" ")[0], _name.count(" ") + 1
+    NAME_LENGTHS[_first] = max(NAME_LENGTHS.get(_first, 0), _size)
 # Words of one name are joined by spaces, hyphens or dashes, never by commas.
 _GLUE_RE = re.compile(r"[\s\-–]{0,3}")
 STATES = {p.ref.code: p.ref for p in GAZETTEER.values() if p.ref.kind == "state"}
@@ -357,22 +361,24 @@ def state(code: str) -> PartyRef:
 def find_parties(text: str, offset: int = 0) -> list[PartyMention]:
     """Every party mention in `text`, longest match first, as offsets into the full input."""
     tokens = [(m.group(), m.start(), m.end()) for m in TOKEN_RE.finditer(text)]
+    keys = [word.replace("’", "'").lower() for word, _, _ in tokens]
     mentions: list[PartyMention] = []
     i = 0
     while i < len(tokens):
-        found = None
-        if _key([tokens[i][0]]).split(" ")[0] not in FIRST_WORDS:
+        longest = NAME_LENGTHS.get(keys[i])
+        if longest is None:  # most words start no name: one dictionary probe each
             i += 1
             continue
-        for size in range(min(MAX_NAME_TOKENS, len(tokens) - i), 0, -1):
+        found = None
+        for size in range(min(longest, len(tokens) - i), 0, -1):
+            party = GAZETTEER.get(" ".join(keys[i : i + size]))
+            if party is None:
+                continue
             gaps = (text[tokens[j][2] : tokens[j + 1][1]] for j in range(i, i + size - 1))
             if not all(_GLUE_RE.fullmatch(gap) for gap in gaps):
                 continue
             words = [t[0] for t in tokens[i : i + size]]
-            party = GAZETTEER.get(_key(words))
-            if party is None or not _looks_like_name(
-                words, text, tokens[i][1], tokens[i + size - 1][2]
-            ):
+            if not _looks_like_name(words, text, tokens[i][1], tokens[i + size - 1][2]):
                 continue
             found = (party, size)
             break

@@ -14,7 +14,8 @@ ABBREVIATIONS = {
 # A sentence never grows past this: a 10 MB text without punctuation stays cheap to analyse.
 MAX_SENTENCE_CHARS = 3000
 
-_BOUNDARY_RE = re.compile(r"[.!?]+[\"'”’)\]]*(?=\s+[\"'“‘(\[]?[A-Z0-9])|\n+")
+# Only the first mark of a run may start a match: "....." costs one pass, not one per dot.
+_BOUNDARY_RE = re.compile(r"(?<![.!?])[.!?]++[\"'”’)\]]*(?=\s+[\"'“‘(\[]?[A-Z0-9])|\n+")
 _WORD_BEFORE_RE = re.compile(r"(?<!\w)([A-Za-z.]+)$")
 
 
