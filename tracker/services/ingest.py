@@ -15,7 +15,7 @@ from pathlib import Path
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.db import IntegrityError, OperationalError, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 
 from tracker import fetching
@@ -318,7 +318,14 @@ def ingest_job_run(*, job_id: int, retry: bool = True) -> IngestJob | None:
         "state": IngestJob.State.FETCHING if needs_fetch else IngestJob.State.EXTRACTING,
         "started_at": timezone.now(),
     }
-    if not IngestJob.objects.filter(pk=job.pk, attempts=job.attempts).update(**claim):
+    with transaction.atomic():
+        # The attempt count needs no disk flush of its own: after a database crash a job at
+        # worst gets one attempt more. The merge below commits durably as usual.
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit = off")
+        claimed = IngestJob.objects.filter(pk=job.pk, attempts=job.attempts).update(**claim)
+    if not claimed:
         return job  # another worker took it
     for name, value in claim.items():
         setattr(job, name, value)
