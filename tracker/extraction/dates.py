@@ -120,6 +120,29 @@ _LEAD_RE = re.compile(
     r"after|as\s+of|of|during|through|starting|effective|around)\s+(?:the\s+)?$",
     re.IGNORECASE,
 )
+# Cheap scans that tell which of the patterns above can match a sentence at all.
+_HINTS = [
+    ("digit", re.compile(r"\d")),
+    ("month", re.compile(r"\b(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)")),
+    ("weekday", re.compile(r"\b(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day\b")),
+    ("unit", re.compile(r"(?i:year|month|week|days?\b|hours?\b)")),
+    (
+        "day_word",
+        re.compile(r"(?i:today|tonight|yesterday|tomorrow|night|morning|afternoon|evening)"),
+    ),
+]
+_NEEDS = {
+    "iso": {"digit"},
+    "month_day": {"digit", "month"},
+    "day_month": {"digit", "month"},
+    "month": {"month"},
+    "year": {"digit"},
+    "relative_period": {"unit"},
+    "weekday": {"weekday"},
+    "day_word": {"day_word"},
+    "ago": {"unit"},
+    "duration": {"unit"},
+}
 _NEEDS_LEAD = {"month", "year"}  # a bare "May" or "2018" is a date only after a preposition
 PAST_TOLERANCE = datetime.timedelta(days=1)
 FUTURE_TOLERANCE = datetime.timedelta(days=45)
@@ -172,7 +195,10 @@ def add_duration(start: datetime.date, amount: int, unit: str) -> datetime.date:
 def find_dates(text: str, offset: int, context: DateContext) -> list[DateMention]:
     """Date mentions in one sentence, in order, without overlaps (the longest reading wins)."""
     found: list[tuple[int, int, str, re.Match]] = []
+    hints = {kind for kind, pattern in _HINTS if pattern.search(text)}
     for kind, pattern in _PATTERNS:
+        if not _NEEDS[kind] <= hints:  # most sentences hold no date: skip the costly scans
+            continue
         for match in pattern.finditer(text):
             found.append((match.start(), match.end(), kind, match))
     found.sort(key=lambda item: (item[0], -(item[1] - item[0])))

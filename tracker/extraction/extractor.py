@@ -99,10 +99,15 @@ DEPLOYMENT_RE = re.compile(
     r"station(?:s|ed|ing)?|exercises?|drills?|rotat\w*|bolster\w*)\b",
     re.IGNORECASE,
 )
-# A sentence worth analysing mentions one of these at least.
+# A sentence worth analysing holds one of these stems (a cheap literal scan, a superset of the
+# cue patterns above, so it never drops a sentence that one of them would match).
 _RELEVANT_RE = re.compile(
-    rf"{WITHDRAWAL_RE.pattern}|{MILITARY_RE.pattern}|\bdeadline\b|{DEPLOYMENT_RE.pattern}",
-    re.IGNORECASE,
+    r"(?i:withdr|pull|draw|drew|leav|left|depart|exit|quit|vacat|retreat|expel|expul|evacu|"
+    r"out of|home|hand|clos|end|termin|wind|wound|return|troop|soldier|force|militar|army|"
+    r"mission|base|garrison|contingent|personnel|peacekeep|deadline|deploy|send|sent|dispatch|"
+    r"reinforc|station|exercise|drill|rotat|bolster|convoy|unit|guard|marine|service|paratroop|"
+    r"battalion|brigade|police|gendarme|fighter|advis|sailor|airm|commando|legion|mercenar|"
+    r"contractor|men\b|checkpoint|helmet)"
 )
 
 _HOST_FROM_RE = re.compile(
@@ -420,6 +425,8 @@ def _add_pair(pairs, hit: _Hit, host: str, index: int, mission_hosts: dict) -> N
 def _sentence_hits(item: _Analysed) -> list[_Hit]:
     text, base = item.sentence.text, item.sentence.start
     hits: list[_Hit] = []
+    if not item.parties:  # every pattern below needs a party to name
+        return hits
     for clause_start, clause_end in item.clauses:
         clause = text[clause_start - base : clause_end - base]
         mentions = [m for m in item.parties if clause_start <= m.start < clause_end]

@@ -71,6 +71,12 @@ _AFTER_MONTH_RE = re.compile(
 _LOOKS_LIKE_YEAR_RE = re.compile(r"(?:19|20)\d\d")
 
 
+_HAS_NUMBER_RE = re.compile(
+    r"\d|(?i:thousand|hundred|million|\b(?:two|three|four|five|six|seven|eight|nine|ten|eleven|"
+    r"twelve|teen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)\b)"
+)
+
+
 @dataclass(frozen=True)
 class ForceSize:
     value: int
@@ -106,7 +112,9 @@ def parse_number(words: str) -> int | None:
 
 
 def find_force_sizes(text: str, offset: int = 0) -> list[ForceSize]:
-    sizes = []
+    sizes: list[ForceSize] = []
+    if not _HAS_NUMBER_RE.search(text):  # the full pattern is costly; most sentences fail here
+        return sizes
     for match in FORCE_SIZE_RE.finditer(text):
         raw = match.group("num") or match.group("num2")
         if _AFTER_MONTH_RE.search(

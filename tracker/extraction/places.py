@@ -360,8 +360,11 @@ def state(code: str) -> PartyRef:
 
 def find_parties(text: str, offset: int = 0) -> list[PartyMention]:
     """Every party mention in `text`, longest match first, as offsets into the full input."""
+    lowered = text.replace("’", "'").lower()
+    if len(lowered) != len(text):  # a rare letter whose lower case is longer: keep offsets
+        lowered = "".join(c.lower()[:1] for c in text.replace("’", "'"))
     tokens = [(m.group(), m.start(), m.end()) for m in TOKEN_RE.finditer(text)]
-    keys = [word.replace("’", "'").lower() for word, _, _ in tokens]
+    keys = [lowered[start:end] for _, start, end in tokens]
     mentions: list[PartyMention] = []
     i = 0
     while i < len(tokens):

@@ -1,0 +1,215 @@
+"""Benchmark the extraction engine against dateparser's whole-text search (not a test).
+
+1. Generate N varied articles from templates: parties, hosts, force sizes, date phrases,
+   distractor sentences (peaks, convoys, casualties, elections), deployments, filler of
+   varied length. Each article knows the withdrawal it states, so the run also reports how
+   often the engine finds it (a sanity check on our own templates, not an accuracy claim).
+2. Run `extract` over every article, then `dateparser.search_dates(text, languages=["en"])`
+   over the same texts; print articles/s, median and p95 ms per article, and the ratio.
+3. Measure peak memory (tracemalloc) for the first quarter of the corpus and for all of it:
+   the two stay close when memory does not grow with the corpus.
+
+    .venv/bin/python benchmarks/extraction.py [--articles 1000] [--seed 7]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import platform
+import random
+import statistics
+import sys
+import time
+import tracemalloc
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from tracker.extraction import extract  # noqa: E402
+
+DEPLOYING = [
+    ("US", "American", "the United States", "Washington"),
+    ("FR", "French", "France", "Paris"),
+    ("GB", "British", "Britain", "London"),
+    ("RU", "Russian", "Russia", "Moscow"),
+    ("DE", "German", "Germany", "Berlin"),
+    ("IT", "Italian", "Italy", "Rome"),
+    ("DK", "Danish", "Denmark", "Copenhagen"),
+    ("TR", "Turkish", "Turkey", "Ankara"),
+]
+HOSTS = [
+    ("NE", "Niger", "Nigerien", "Niamey"),
+    ("ML", "Mali", "Malian", "Bamako"),
+    ("TD", "Chad", "Chadian", "N'Djamena"),
+    ("BF", "Burkina Faso", "Burkinabe", "Ouagadougou"),
+    ("IQ", "Iraq", "Iraqi", "Baghdad"),
+    ("AF", "Afghanistan", "Afghan", "Kabul"),
+    ("SO", "Somalia", "Somali", "Mogadishu"),
+    ("SY", "Syria", "Syrian", "Damascus"),
+    ("SN", "Senegal", "Senegalese", "Dakar"),
+    ("GA", "Gabon", "Gabonese", "Libreville"),
+]
+SIZES = [
+    ("about {n:,} {adj} troops", "approximately"),
+    ("roughly {n:,} {adj} soldiers", "approximately"),
+    ("some {n:,} {adj} soldiers", "approximately"),
+    ("more than {n:,} {adj} troops", "more than"),
+    ("at least {n:,} {adj} personnel", "at least"),
+    ("{n:,} {adj} service members", "exact"),
+]
+ANNOUNCE = [
+    "{capital_dep} said on {weekday} that {country} would withdraw its troops from {host} {deadline}.",
+    "On {weekday}, {country} announced it would pull its forces out of {host} {deadline}.",
+    "The {host_adj} junta on {weekday} ordered {adj} troops to leave the country {deadline}.",
+]
+DEADLINES = [
+    "by the end of the year",
+    "by September 15",
+    "no later than the end of March 2026",
+    "within one month",
+    "over the next twelve months",
+    "by December 31",
+]
+DISTRACTORS = [
+    "At the height of the deployment in 2015, more than {peak:,} troops were in the region.",
+    "About 200 soldiers left in the first convoy on {weekday}.",
+    "Five soldiers were killed in an ambush last month.",
+    "Elections are due on November 24, officials said.",
+    "The {host_adj} government, which took power in a coup in 2023, has denied the claims.",
+    "Some 3,000 civilians were evacuated from the border area.",
+    "The Pentagon will deploy 2,000 more troops to Poland for an exercise next month.",
+    "Under the 2014 defence agreement, the base was shared with local forces.",
+]
+FILLER = [
+    "Analysts said the decision reflected a broader shift in the region's security alliances.",
+    "Local residents greeted the news with a mixture of relief and concern.",
+    "The ministry did not say what would happen to the equipment left at the bases.",
+    "Diplomats from both countries met in the capital to discuss future cooperation.",
+    "Officials stressed that development aid would continue regardless of the military changes.",
+    "The opposition called for a parliamentary debate on the matter.",
+]
+WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday"]
+
+
+def make_article(rng: random.Random) -> tuple[str, datetime.date, tuple[str, str, int]]:
+    code, adj, country, capital = rng.choice(DEPLOYING)
+    host_code, host, host_adj, _ = rng.choice(HOSTS)
+    n = rng.choice([150, 350, 400, 1000, 1500, 2500, 5000, 12000])
+    size_template, _ = rng.choice(SIZES)
+    size = size_template.format(n=n, adj=adj)
+    fields = {
+        "capital_dep": capital,
+        "country": country,
+        "adj": adj,
+        "host": host,
+        "host_adj": host_adj,
+        "weekday": rng.choice(WEEKDAYS),
+        "deadline": rng.choice(DEADLINES),
+        "peak": n * 4,
+    }
+    headline = f"{country} to withdraw troops from {host}"
+    sentences = [rng.choice(ANNOUNCE).format(**fields)]
+    sentences.append(f"{size[0].upper()}{size[1:]} are currently based in {host}.")
+    body = rng.sample(DISTRACTORS, rng.randint(1, 4)) + rng.sample(FILLER, rng.randint(1, 4))
+    rng.shuffle(body)
+    sentences += [s.format(**fields) for s in body]
+    paragraphs = [headline, " ".join(sentences)]
+    for _ in range(rng.randint(0, 6)):  # varied lengths: up to ~7 more paragraphs of filler
+        paragraphs.append(" ".join(rng.sample(FILLER, rng.randint(2, 5))))
+    published = datetime.date(2025, 1, 6) + datetime.timedelta(days=rng.randint(0, 300))
+    return "\n\n".join(paragraphs), published, (code, host_code, n)
+
+
+def time_each(func, items) -> list[float]:
+    timings = []
+    for item in items:
+        started = time.perf_counter()
+        func(item)
+        timings.append((time.perf_counter() - started) * 1000)
+    return timings
+
+
+def summary(name: str, timings: list[float]) -> tuple[float, str]:
+    total_s = sum(timings) / 1000
+    rate = len(timings) / total_s if total_s else float("inf")
+    timings = sorted(timings)
+    p95 = timings[min(len(timings) - 1, int(len(timings) * 0.95))]
+    line = (
+        f"{name:<28}{rate:10.1f} articles/s   median {statistics.median(timings):7.2f} ms"
+        f"   p95 {p95:7.2f} ms"
+    )
+    return rate, line
+
+
+def peak_memory(articles) -> float:
+    tracemalloc.start()
+    for text, published, _ in articles:
+        extract(text, published=published)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return peak / 1e6
+
+
+def machine() -> str:
+    model = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"nproc {os.cpu_count()}, CPU {model}, Python {platform.python_version()}"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--articles", type=int, default=1000)
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+
+    from dateparser.search import search_dates
+
+    rng = random.Random(args.seed)
+    articles = [make_article(rng) for _ in range(args.articles)]
+    sizes = sorted(len(text) for text, _, _ in articles)
+    print(f"machine: {machine()}")
+    print(
+        f"corpus: {len(articles)} articles, {sizes[0]}-{sizes[-1]} characters "
+        f"(median {statistics.median(sizes):.0f})"
+    )
+    search_dates("warm-up on Monday, May 20th", languages=["en"])  # load dateparser's data once
+    extract("Warm-up: French troops left Mali on Monday.", published=datetime.date(2024, 1, 1))
+
+    found = 0
+
+    def run_extract(article):
+        nonlocal found
+        text, published, (code, host, n) = article
+        result = extract(text, published=published)
+        for w in result.withdrawals:
+            if (w.deploying.code, w.host.code) == (code, host) and w.personnel:
+                found += w.personnel.value == n
+                break
+
+    extract_rate, extract_line = summary("extract", time_each(run_extract, articles))
+    dp_rate, dp_line = summary(
+        "dateparser.search_dates",
+        time_each(lambda a: search_dates(a[0], languages=["en"]), articles),
+    )
+    print(extract_line)
+    print(dp_line)
+    print(f"throughput ratio extract / dateparser: {extract_rate / dp_rate:.1f}x")
+    print(f"template check: pair and force size found in {found}/{len(articles)} articles")
+    quarter = articles[: max(1, len(articles) // 4)]
+    print(
+        f"peak memory (tracemalloc) of extract: {peak_memory(quarter):.2f} MB over "
+        f"{len(quarter)} articles, {peak_memory(articles):.2f} MB over {len(articles)} articles"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
