@@ -99,16 +99,27 @@ DEPLOYMENT_RE = re.compile(
     r"station(?:s|ed|ing)?|exercises?|drills?|rotat\w*|bolster\w*)\b",
     re.IGNORECASE,
 )
-# A sentence worth analysing holds one of these stems (a cheap literal scan, a superset of the
-# cue patterns above, so it never drops a sentence that one of them would match).
-_RELEVANT_RE = re.compile(
-    r"(?i:withdr|pull|draw|drew|leav|left|depart|exit|quit|vacat|retreat|expel|expul|evacu|"
-    r"out of|home|hand|clos|end|termin|wind|wound|return|troop|soldier|force|militar|army|"
-    r"mission|base|garrison|contingent|personnel|peacekeep|deadline|deploy|send|sent|dispatch|"
-    r"reinforc|station|exercise|drill|rotat|bolster|convoy|unit|guard|marine|service|paratroop|"
-    r"battalion|brigade|police|gendarme|fighter|advis|sailor|airm|commando|legion|mercenar|"
-    r"contractor|men\b|checkpoint|helmet)"
-)
+# A sentence worth analysing holds a word starting with one of these stems: a superset of the
+# cue patterns above, checked with one set lookup per word (far cheaper than a regex).
+_RELEVANT_STEMS = (
+    "withdr pull draw drew leav left depart exit quit vacat retreat expel expul evacu push forc "
+    "kick driv thrown move moving cross roll march relocat redeploy bring brought come came "
+    "coming home hand clos end termin wind wound return troop soldier militar army mission "
+    "base garrison contingent personnel peacekeep deadline deploy send sent dispatch reinforc "
+    "station exercise drill rotat bolster convoy unit guard marine service paratroop battalion "
+    "brigade police gendarme fighter advis sailor airm commando legion mercenar contractor men "
+    "checkpoint helmet order demand ask request told gave give urge instruct take took get got"
+).split()
+_STEM4 = {stem[:4] for stem in _RELEVANT_STEMS if len(stem) >= 4}
+_SHORT_WORDS = {stem for stem in _RELEVANT_STEMS if len(stem) < 4}
+_WORD_RE = re.compile(r"[a-z]+")
+
+
+def _is_relevant(sentence: str) -> bool:
+    return any(
+        word[:4] in _STEM4 or word in _SHORT_WORDS for word in _WORD_RE.findall(sentence.lower())
+    )
+
 
 _HOST_FROM_RE = re.compile(
     r"^[^;:!?]{0,80}?\b(?:from|out\s+of)\s+(?:the\s+)?(?:[a-z][\w-]*\s+){0,2}$", re.IGNORECASE
@@ -327,7 +338,7 @@ def extract(
     if text is None or not text.strip():
         raise ExtractionError("the text is empty: there is nothing to extract")
     today = today or datetime.date.today()
-    sentences = [s for s in split_sentences(text) if _RELEVANT_RE.search(s.text)]
+    sentences = [s for s in split_sentences(text) if _is_relevant(s.text)]
     reference = published or _reference_from_weekday(sentences, today) or today
     context = DateContext(reference=reference, weekday_picks_year=published is None, today=today)
     analysed = [_analyse(s, context) for s in sentences]
