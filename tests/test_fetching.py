@@ -3,7 +3,11 @@ timeouts, size caps on decompressed bytes, content types; and parsing fetched by
 
 import ipaddress
 import socket
+import ssl
+import threading
 import time
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
 
 import pytest
 from localweb import endless, gzip_bomb, silent, slow_drip
@@ -299,3 +303,48 @@ def test_it_refuses_an_entity_expansion_bomb_and_non_xml_feeds():
         fetching.feed_parse(b"<html><body>Not a feed<br></body></html>")
     with pytest.raises(FetchError, match="not an RSS or Atom feed"):
         fetching.feed_parse(b"<?xml version='1.0'?><html><body/></html>")
+
+
+TLS = Path(__file__).resolve().parent / "tls"
+
+
+@pytest.fixture
+def tls_web():
+    """An HTTPS server on 127.0.0.1 whose test-only certificate names "localhost"."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 — the name http.server calls
+            body = f"<p>host {self.headers['Host']}</p>".encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Handler)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(TLS / "localhost.pem", TLS / "localhost-key.pem")
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    serve = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
+    serve.daemon = True
+    serve.start()
+    yield server.server_address[1]
+    server.shutdown()
+    server.server_close()
+
+
+def test_it_checks_the_certificate_against_the_host_name_on_a_pinned_connection(
+    tls_web, allow_private, monkeypatch
+):
+    url = f"https://localhost:{tls_web}/"
+    with pytest.raises(FetchError, match="TLS failed"):
+        fetching.fetch(url, max_bytes=BIG, accept=HTML)  # not signed by a known authority
+    monkeypatch.setattr(fetching, "ca_bundle", lambda: str(TLS / "localhost.pem"))
+    got = fetching.fetch(url, max_bytes=BIG, accept=HTML)
+    assert got.content == f"<p>host localhost:{tls_web}</p>".encode()
+    with pytest.raises(FetchError, match="TLS failed"):
+        # The same server by its address: the certificate does not name 127.0.0.1.
+        fetching.fetch(f"https://127.0.0.1:{tls_web}/", max_bytes=BIG, accept=HTML)
