@@ -9,13 +9,14 @@
 3. Measure peak memory (tracemalloc) for the first quarter of the corpus and for all of it:
    the two stay close when memory does not grow with the corpus.
 
-    .venv/bin/python benchmarks/extraction.py [--articles 1000] [--seed 7]
+    .venv/bin/python benchmarks/extraction.py [--articles 1000] [--seed 7] [--repeat 3]
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime
+import gc
 import os
 import platform
 import random
@@ -60,7 +61,8 @@ SIZES = [
     ("{n:,} {adj} service members", "exact"),
 ]
 ANNOUNCE = [
-    "{capital_dep} said on {weekday} that {country} would withdraw its troops from {host} {deadline}.",
+    "{capital_dep} said on {weekday} that {country} would withdraw its troops from {host} "
+    "{deadline}.",
     "On {weekday}, {country} announced it would pull its forces out of {host} {deadline}.",
     "The {host_adj} junta on {weekday} ordered {adj} troops to leave the country {deadline}.",
 ]
@@ -122,12 +124,18 @@ def make_article(rng: random.Random) -> tuple[str, datetime.date, tuple[str, str
     return "\n\n".join(paragraphs), published, (code, host_code, n)
 
 
-def time_each(func, items) -> list[float]:
+def time_each(func, items, repeat: int) -> list[float]:
+    """Milliseconds per item, the best of `repeat` runs: other processes on a shared machine
+    only ever add time, so the minimum is the figure that compares the two tools fairly."""
+    gc.collect()
     timings = []
     for item in items:
-        started = time.perf_counter()
-        func(item)
-        timings.append((time.perf_counter() - started) * 1000)
+        best = float("inf")
+        for _ in range(repeat):
+            started = time.perf_counter()
+            func(item)
+            best = min(best, time.perf_counter() - started)
+        timings.append(best * 1000)
     return timings
 
 
@@ -168,6 +176,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--articles", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--repeat", type=int, default=3, help="runs per article; the best counts")
     args = parser.parse_args()
 
     from dateparser.search import search_dates
@@ -184,20 +193,22 @@ def main() -> int:
     extract("Warm-up: French troops left Mali on Monday.", published=datetime.date(2024, 1, 1))
 
     found = 0
-
-    def run_extract(article):
-        nonlocal found
-        text, published, (code, host, n) = article
+    for text, published, (code, host, n) in articles:
         result = extract(text, published=published)
-        for w in result.withdrawals:
-            if (w.deploying.code, w.host.code) == (code, host) and w.personnel:
-                found += w.personnel.value == n
-                break
+        found += any(
+            (w.deploying.code, w.host.code) == (code, host)
+            and w.personnel
+            and w.personnel.value == n
+            for w in result.withdrawals
+        )
 
-    extract_rate, extract_line = summary("extract", time_each(run_extract, articles))
+    print(f"timing: best of {args.repeat} runs per article")
+    extract_rate, extract_line = summary(
+        "extract", time_each(lambda a: extract(a[0], published=a[1]), articles, args.repeat)
+    )
     dp_rate, dp_line = summary(
         "dateparser.search_dates",
-        time_each(lambda a: search_dates(a[0], languages=["en"]), articles),
+        time_each(lambda a: search_dates(a[0], languages=["en"]), articles, args.repeat),
     )
     print(extract_line)
     print(dp_line)

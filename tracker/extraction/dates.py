@@ -241,7 +241,9 @@ def _read(kind: str, match: re.Match, lead: str, context: DateContext) -> DateMe
     ):
         if kind == "month" and not groups.get("y"):
             return None
-        if kind == "year" and not _ATTRIBUTIVE_BEFORE_RE.search(match.string, 0, match.start()):
+        if kind == "year" and not _ATTRIBUTIVE_BEFORE_RE.search(
+            match.string, max(0, match.start() - 8), match.start()
+        ):
             return None
     if kind == "iso":
         try:

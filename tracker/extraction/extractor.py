@@ -753,6 +753,7 @@ def _date_candidate(item: _Analysed, mention: DateMention) -> _Candidate | None:
             role, kind, mention, mention.resolve(direction), strength, item.evidence, clause.strip()
         )
 
+    phrase_left = phrase_left[-80:]  # the patterns on it end at the date: keep scans short
     if mention.attributive or _DISTRACTOR_BEFORE_RE.search(phrase_left):
         return None
     about_withdrawal = bool(WITHDRAWAL_RE.search(clause) or EVENT_NOUN_RE.search(clause))

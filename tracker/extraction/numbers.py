@@ -71,10 +71,11 @@ _AFTER_MONTH_RE = re.compile(
 _LOOKS_LIKE_YEAR_RE = re.compile(r"(?:19|20)\d\d")
 
 
-_HAS_NUMBER_RE = re.compile(
-    r"\d|(?i:thousand|hundred|million|\b(?:two|three|four|five|six|seven|eight|nine|ten|eleven|"
-    r"twelve|teen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)\b)"
-)
+# Where a force size can be: a run of digits or a scale word. The full pattern then runs on a
+# short window around each, which is far cheaper than scanning the whole sentence with it.
+_NUMBER_ANCHOR_RE = re.compile(r"(?<![\d,.])\d|(?i:thousand|hundred|million)")
+_WINDOW_BEFORE = 45
+_WINDOW_AFTER = 140
 
 
 @dataclass(frozen=True)
@@ -113,9 +114,18 @@ def parse_number(words: str) -> int | None:
 
 def find_force_sizes(text: str, offset: int = 0) -> list[ForceSize]:
     sizes: list[ForceSize] = []
-    if not _HAS_NUMBER_RE.search(text):  # the full pattern is costly; most sentences fail here
-        return sizes
-    for match in FORCE_SIZE_RE.finditer(text):
+    taken_until = 0
+    for anchor in _NUMBER_ANCHOR_RE.finditer(text):
+        if anchor.start() < taken_until:
+            continue
+        start = max(taken_until, anchor.start() - _WINDOW_BEFORE)
+        space = text.find(" ", start, anchor.start())
+        if start and space != -1:  # begin on a word, so "about" is never read as "out"
+            start = space + 1
+        match = FORCE_SIZE_RE.search(text, start, anchor.end() + _WINDOW_AFTER)
+        if match is None or match.end() <= anchor.start():
+            continue
+        taken_until = match.end()
         raw = match.group("num") or match.group("num2")
         if _AFTER_MONTH_RE.search(
             text,
