@@ -106,8 +106,8 @@ _PATTERNS = [
     (
         "duration",
         re.compile(
-            r"\b(?:within|in\s+the\s+next|over\s+the\s+next|in\s+the\s+coming|"
-            rf"over\s+the\s+coming|in)\s+(?:the\s+)?(?P<n>{NUMBER})\s+"
+            r"\b(?:within|in|over)\s+(?:the\s+)?(?:next\s+|coming\s+)?"
+            rf"(?P<n>{NUMBER})\s+"
             r"(?P<unit>hours?|days?|weeks?|months?|years?)\b"
             rf"|\b(?P<n2>{NUMBER})\s+(?P<unit2>hours?|days?|weeks?|months?|years?)"
             r"(?=\s+to\s+(?:leave|withdraw|depart|pull\s+out|quit|exit|go)\b)",

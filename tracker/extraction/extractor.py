@@ -126,7 +126,7 @@ _HOST_FROM_RE = re.compile(
 )
 _HOST_PRESENCE_RE = re.compile(
     r"^[^;:!?]{0,80}?\b(?:mission|presence|operations?|deployment|bases?|sites?|camps?|troops|"
-    r"forces|contingent|garrison)\s+in\s+(?:the\s+)?$",
+    r"forces|contingent|garrison)(?:\s+of\s+[^,;]{0,60}?)?\s+in\s+(?:the\s+)?$",
     re.IGNORECASE,
 )
 _HOST_DIRECT_RE = re.compile(r"^\s+(?:the\s+)?$")
@@ -147,11 +147,12 @@ _ADJECTIVE_HOST_NOUN_RE = re.compile(
     re.IGNORECASE,
 )
 _END_OF_MISSION_BEFORE_RE = re.compile(
-    r"\b(?:mission|presence|deployment|operations?)\s+in\s+(?:the\s+)?$", re.IGNORECASE
+    r"\b(?:mission|presence|deployment|operations?)(?:\s+of\s+[^,;]{0,60}?)?\s+in\s+(?:the\s+)?$",
+    re.IGNORECASE,
 )
 _END_OF_MISSION_AFTER_RE = re.compile(
-    r"^\s+(?:to\s+(?:a\s+close|an\s+end)|(?:is|was|will|would)\s+(?:\w+\s+){0,2}?"
-    r"(?:end|close|over|terminated))",
+    r"^\s+(?:to\s+(?:a\s+close|an\s+end)|(?:is|was|will|would|shall)\s+(?:\w+\s+){0,2}?"
+    r"(?:end|close|over|terminated|conclude))",
     re.IGNORECASE,
 )
 _FORCE_AFTER_PARTY_RE = re.compile(
@@ -235,12 +236,12 @@ _NEW_DEADLINE_BEFORE_RE = re.compile(
 )
 _FUTURE_RE = re.compile(
     r"\b(?:will|would|shall|is\s+to|are\s+to|due\s+to|expected\s+to|scheduled|plans?\s+to|"
-    r"planned|set\s+to|must|is\s+to\s+be|have\s+until|has\s+until)\b",
+    r"planned|set\s+to|must|is\s+to\s+be|have\s+until|has\s+until|to\s+be|on\s+track)\b",
     re.IGNORECASE,
 )
 _PAST_COMPLETION_RE = re.compile(
     r"\b(?:had|have|has)\s+(?:\w+\s+)?(?:finished|completed|left|withdrawn|pulled|departed|gone)\b"
-    r"|\b(?:completed|finished)\b",
+    r"|(?<!\bbe\s)(?<!\bbeen\s)\b(?:completed|finished)\b",
     re.IGNORECASE,
 )
 _COMPLETION_MARKER_RE = re.compile(
@@ -259,6 +260,9 @@ _FORCE_WORD_RE = re.compile(rf"\b(?:{FORCE_NOUNS}|soldier|troop)\b", re.IGNORECA
 _PHASE_RE = re.compile(
     r"\b(?:first|second|third|initial|next)\s+(?:phase|stage|step|batch|group|wave|contingent)\b",
     re.IGNORECASE,
+)
+_ONE_BASE_RE = re.compile(
+    r"\bfrom\s+(?:the\s+)?(?:[A-Z][\w'’-]*\s+){0,3}?(?:Air\s+Base|Base|Camp|Airfield|Outpost)\b"
 )
 _DEADLINE_IS_COMPLETION_RE = re.compile(
     r"\b(?:(?:final|last)\s+day\s+allowed|deadline\s+day|on\s+the\s+day\s+of\s+the\s+deadline|"
@@ -718,10 +722,24 @@ def _targets(item: _Analysed, pairs: dict[tuple[str, str], _Pair]):
     both = [p for p in ordered if p.host.code in codes and p.deploying.code in codes]
     by_host = [p for p in ordered if p.host.code in codes]
     by_deploying = [p for p in ordered if p.deploying.code in codes]
+    hosts = {p.host.code for p in ordered}
+    text, base = item.sentence.text, item.sentence.start
+    elsewhere = any(
+        m.party.ref.kind == "state"
+        and m.code not in hosts
+        and m.code not in {p.deploying.code for p in ordered}
+        and _LOCATIVE_BEFORE_RE.search(text, max(0, m.start - base - 12), m.start - base)
+        for m in item.parties
+    )
+    if elsewhere:  # "The mission will continue in Syria until 2026": another place's dates
+        by_deploying = []
     chosen = (both or by_host or by_deploying)[:1]
     if not chosen and not item.parties:
         chosen = ordered[:1]
     return [(p, item.sentence.start, end) for p in chosen]
+
+
+_LOCATIVE_BEFORE_RE = re.compile(r"\b(?:in|to|from|into|of)\s+(?:the\s+)?$", re.IGNORECASE)
 
 
 def _clause_of(item: _Analysed, offset: int) -> tuple[int, int]:
@@ -776,6 +794,10 @@ def _date_candidate(item: _Analysed, mention: DateMention) -> _Candidate | None:
     if not about_withdrawal and not deadline_words:
         return None
     if deadline_words:
+        # "..., and no later than the end of September 2025": the clause may be a bare tail.
+        about_withdrawal = about_withdrawal or bool(
+            WITHDRAWAL_RE.search(item.sentence.text) or EVENT_NOUN_RE.search(item.sentence.text)
+        )
         if (
             mention.lead == "by"
             and _PAST_COMPLETION_RE.search(clause)
@@ -806,6 +828,8 @@ def _date_candidate(item: _Analysed, mention: DateMention) -> _Candidate | None:
             return candidate("milestone", "base_handover", "past")
         if _PARTIAL_RE.search(clause) and not _COMPLETION_MARKER_RE.search(clause):
             return candidate("milestone", "withdrawal_start", "past")
+        if _ONE_BASE_RE.search(clause):  # "withdrawal from Air Base 101": one site, not all
+            return candidate("milestone", "base_handover", "past")
         return candidate("completed", "completion", "past")
     if cue == "equipment":
         return candidate("milestone", "equipment_removal", "future" if future else "past")
@@ -835,6 +859,13 @@ _PLANNED_BEFORE_RE = re.compile(
 )
 
 
+# "announced the withdrawal on October 21": a noun is no event of its own when a verb governs it.
+_EVENT_NOUN_CUE_RE = re.compile(
+    r"(?:withdrawals?|pull-?outs?|departures?|exits?|drawdowns?|handovers?|hand-overs?)$",
+    re.IGNORECASE,
+)
+
+
 def _nearest_cue(left: str, right: str) -> str | None:
     """The cue ending nearest before the date, else the first one after it."""
     best_left: tuple[int, int, str] | None = None
@@ -847,11 +878,14 @@ def _nearest_cue(left: str, right: str) -> str | None:
             key = (match.end(), -match.start(), kind)
             if best_left is None or key[:2] > best_left[:2]:
                 best_left = key
-                planned = kind in ("leave", "complete") and _PLANNED_BEFORE_RE.search(
-                    window[: match.start()]
+                planned = kind in ("leave", "complete") and (
+                    _PLANNED_BEFORE_RE.search(window[: match.start()])
+                    or _EVENT_NOUN_CUE_RE.match(match.group())
                 )
                 planned_at = match.start() if planned else None
-            if kind in ("order", "announce") and (governing is None or match.end() > governing[0]):
+            if kind in ("order", "announce", "agreement") and (
+                governing is None or match.end() > governing[0]
+            ):
                 governing = (match.end(), kind)
         match = pattern.search(right[:100])
         if match and (best_right is None or match.start() < best_right[0]):
