@@ -406,3 +406,51 @@ def test_it_returns_an_empty_result_for_text_without_withdrawal():
     result = extract("The weather in Paris was mild on Monday.", published=day("2024-01-01"))
     assert result.withdrawals == []
     assert result.to_dict() == {"reference_date": "2024-01-01", "withdrawals": []}
+
+
+def test_it_dates_an_announcement_by_its_verb_not_by_the_withdrawal_noun():
+    text = (
+        "The last Italian troops left Lebanon on March 3. The prime minister had announced "
+        "the full withdrawal on January 9."
+    )
+    result = extract(text, published=day("2024-03-05"), today=TODAY)
+    withdrawal = only(result, "IT", "LB")
+    assert_date(withdrawal.announced_on, "2024-01-09", "day")
+    assert_date(withdrawal.completed_on, "2024-03-03", "day")
+
+
+def test_it_keeps_the_handover_of_one_base_as_a_milestone_not_the_completion():
+    text = (
+        "Spain has completed the withdrawal of its forces from Camp Alpha in Lebanon on June 2. "
+        "The remaining Spanish troops must leave Lebanon by the end of August."
+    )
+    result = extract(text, published=day("2024-06-05"), today=TODAY)
+    withdrawal = only(result, "ES", "LB")
+    assert withdrawal.completed_on is None
+    assert_date(withdrawal.deadline, "2024-08-31", "month")
+    assert [(m.kind, m.date.date) for m in withdrawal.milestones if m.kind == "base_handover"] == [
+        ("base_handover", day("2024-06-02"))
+    ]
+
+
+def test_it_keeps_another_countrys_dates_out_of_the_withdrawal():
+    text = (
+        "The coalition announced on Monday that its mission in Iraq will end by the end of "
+        "September 2025. The coalition will stay in Syria until September 2026."
+    )
+    result = extract(text, published=day("2024-09-25"), today=TODAY)
+    withdrawal = only(result, "COALITION", "IQ")
+    assert_date(withdrawal.deadline, "2025-09-30", "month")
+    assert_date(withdrawal.announced_on, "2024-09-23", "day")
+
+
+def test_it_reads_a_deadline_in_the_tail_of_a_sentence():
+    text = (
+        "Kenya said today that its troops in Somalia will withdraw within six months, "
+        "and no later than the end of June."
+    )
+    result = extract(text, published=day("2024-01-10"), today=TODAY)
+    withdrawal = only(result, "KE", "SO")
+    assert_date(withdrawal.deadline, "2024-07-10", "day")  # six months after today is later
+    phrases = sorted(m.date.phrase for m in withdrawal.milestones if m.kind == "deadline")
+    assert phrases == ["no later than the end of June", "within six months"]

@@ -454,6 +454,7 @@ def _sentence_hits(item: _Analysed) -> list[_Hit]:
         for mention in mentions:
             hit = _end_of_mission_hit(clause, clause_start, mention, mentions)
             hit = hit or _named_withdrawal_hit(clause, clause_start, mention, mentions)
+            hit = hit or _forces_in_hit(clause, clause_start, mention, mentions)
             if hit:
                 hits.append(hit)
         if WITHDRAWAL_RE.search(clause):
@@ -636,6 +637,38 @@ def _named_withdrawal_hit(
     if not before:
         return None
     return _Hit(before[-1].party, mention.code, mention.start, "stated")
+
+
+_FORCES_IN_BEFORE_RE = re.compile(
+    r"\b(?:troops|forces|soldiers|contingent|personnel|presence|mission|peacekeepers)\s+"
+    r"(?:(?:based|stationed|deployed|serving)\s+)?in\s+(?:the\s+)?$",
+    re.IGNORECASE,
+)
+_WITHDRAW_VERB_AFTER_RE = re.compile(
+    r"^,?\s+(?:\w+\s+){0,3}?(?:withdraw\w*|leav(?:e|es|ing)|left|pull(?:s|ed|ing)?\s+out|"
+    r"depart\w*|be\s+withdrawn|(?:come|go|return|be\s+brought)\s+home|exit\w*|quit)\b",
+    re.IGNORECASE,
+)
+
+
+def _forces_in_hit(
+    clause: str, base: int, mention: PartyMention, mentions: list[PartyMention]
+) -> _Hit | None:
+    """ "its troops in Somalia will withdraw within six months"."""
+    if mention.party.ref.kind != "state" or mention.party.form == "adjective":
+        return None
+    if not _FORCES_IN_BEFORE_RE.search(
+        clause, max(0, mention.start - base - 60), mention.start - base
+    ):
+        return None
+    if not _WITHDRAW_VERB_AFTER_RE.match(clause[mention.end - base : mention.end - base + 60]):
+        return None
+    before = [m for m in mentions if m.end <= mention.start and m.code != mention.code]
+    armed = [m for m in before if _FORCE_AFTER_PARTY_RE.match(clause[m.end - base :])]
+    chosen = (armed or before)[-1:]
+    if not chosen:
+        return None
+    return _Hit(chosen[0].party, mention.code, mention.start, "stated")
 
 
 def _resolve_unnamed_host(
