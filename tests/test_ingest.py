@@ -104,6 +104,15 @@ def test_it_fails_the_job_clearly_for_internal_and_unresolvable_hosts(web):
 
 
 @pytest.mark.django_db
+def test_it_reads_a_page_with_invalid_utf8_and_says_so_on_the_job(web, allow_private):
+    page = article_html("Niger", NIGER).encode().replace(b"officials", b"offi\xffcials")
+    job = submit_url(web.add("/bad-bytes", page, content_type="text/html; charset=utf-8"))
+    assert job.state == IngestJob.State.MERGED, job.error
+    assert job.warnings == ["invalid UTF-8 bytes were replaced with \ufffd"]
+    assert "offi\ufffdcials" in job.source.text
+
+
+@pytest.mark.django_db
 def test_it_fails_a_job_whose_page_is_not_html(web, allow_private):
     job = submit_url(web.add("/file.pdf", b"%PDF-1.4 ...", content_type="application/pdf"))
     assert job.state == IngestJob.State.FAILED
