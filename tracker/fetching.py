@@ -169,10 +169,14 @@ def fetch(
     current = url
     deadline = time.monotonic() + settings.TRACKER_FETCH_TOTAL_TIMEOUT
     for _hop in range(settings.TRACKER_FETCH_MAX_REDIRECTS + 1):
+        if time.monotonic() > deadline:
+            raise FetchError("the download took too long", retryable=True)
         parts = url_validate(current)
         port = parts.port or (443 if parts.scheme.lower() == "https" else 80)
         ip = address_check(parts.hostname, port, allow=allow)
-        response = request_pinned(parts, ip, port, headers=headers or {})
+        response = request_pinned(
+            parts, ip, port, headers={"Accept": ", ".join(accept), **(headers or {})}
+        )
         try:
             status = response.status
             if status in REDIRECT_STATUSES:

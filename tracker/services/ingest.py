@@ -346,7 +346,7 @@ def ingest_job_run(*, job_id: int, retry: bool = True) -> IngestJob | None:
         limit = settings.CELERY_TASK_SOFT_TIME_LIMIT
         ingest_job_fail(job=job, error=f"took longer than the time limit ({limit} s)")
     except Exception as exc:
-        # A bug or a time limit: logged with its traceback, and never left "running".
+        # A bug: logged with its traceback, and the job never left "running".
         log.exception("job %s failed", job.pk)
         ingest_job_fail(job=job, error=f"internal error ({exc.__class__.__name__}): {exc}")
     return job
