@@ -120,17 +120,32 @@ _LEAD_RE = re.compile(
     r"after|as\s+of|of|during|through|starting|effective|around)\s+(?:the\s+)?$",
     re.IGNORECASE,
 )
-# Cheap scans that tell which of the patterns above can match a sentence at all.
-_HINTS = [
-    ("digit", re.compile(r"\d")),
-    ("month", re.compile(r"\b(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)")),
-    ("weekday", re.compile(r"\b(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day\b")),
-    ("unit", re.compile(r"(?i:year|month|week|days?\b|hours?\b)")),
-    (
-        "day_word",
-        re.compile(r"(?i:today|tonight|yesterday|tomorrow|night|morning|afternoon|evening)"),
-    ),
-]
+# Substring checks (C speed) tell which of the patterns above can match a sentence at all.
+_MONTH_STEMS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_WEEKDAY_STEMS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+_UNIT_STEMS = ("year", "month", "week", "day", "hour")
+_DAY_WORD_STEMS = ("today", "tonight", "yesterday", "tomorrow", "night", "morning", "afternoon",
+                   "evening")  # fmt: skip
+_DIGIT_RE = re.compile(r"\d")
+
+
+def _hints(text: str) -> set[str]:
+    lowered = text.lower()
+    hints = set()
+    if _DIGIT_RE.search(text):
+        hints.add("digit")
+    if any(stem in text for stem in _MONTH_STEMS):
+        hints.add("month")
+    if "day" in lowered:
+        if any(stem in text for stem in _WEEKDAY_STEMS):
+            hints.add("weekday")
+    if any(stem in lowered for stem in _UNIT_STEMS):
+        hints.add("unit")
+    if any(stem in lowered for stem in _DAY_WORD_STEMS):
+        hints.add("day_word")
+    return hints
+
+
 _NEEDS = {
     "iso": {"digit"},
     "month_day": {"digit", "month"},
@@ -195,7 +210,7 @@ def add_duration(start: datetime.date, amount: int, unit: str) -> datetime.date:
 def find_dates(text: str, offset: int, context: DateContext) -> list[DateMention]:
     """Date mentions in one sentence, in order, without overlaps (the longest reading wins)."""
     found: list[tuple[int, int, str, re.Match]] = []
-    hints = {kind for kind, pattern in _HINTS if pattern.search(text)}
+    hints = _hints(text)
     for kind, pattern in _PATTERNS:
         if not _NEEDS[kind] <= hints:  # most sentences hold no date: skip the costly scans
             continue

@@ -723,15 +723,20 @@ def _attach(item: _Analysed, pairs: dict[tuple[str, str], _Pair], reference: dat
                 score = _size_score(item, size, pair, reference)
                 if score is not None:
                     pair.sizes.append((score, size.start, size, item.evidence))
-        for kind, pattern in (
-            ("equipment_removal", r"\bremov\w*\s+(?:\S+\s+){0,6}?equipment\b"),
-            (
-                "withdrawal_start",
-                r"\b(?:ha(?:ve|s|d)\s+)?(?:started|begun|began)\s+the\s+withdrawal\b",
-            ),
-        ):
-            if re.search(pattern, item.sentence.text, re.IGNORECASE) and not item.dates:
-                pair.undated.append((kind, item.evidence, _clause_text(item, item.sentence.start)))
+        if not item.dates:
+            for kind, pattern in _UNDATED_MILESTONES:
+                if pattern.search(item.sentence.text):
+                    clause = _clause_text(item, item.sentence.start)
+                    pair.undated.append((kind, item.evidence, clause))
+
+
+_UNDATED_MILESTONES = [
+    ("equipment_removal", re.compile(r"\bremov\w*\s+(?:\S+\s+){0,6}?equipment\b", re.I)),
+    (
+        "withdrawal_start",
+        re.compile(r"\b(?:ha(?:ve|s|d)\s+)?(?:started|begun|began)\s+the\s+withdrawal\b", re.I),
+    ),
+]
 
 
 def _targets(item: _Analysed, pairs: dict[tuple[str, str], _Pair]):
