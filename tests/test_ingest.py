@@ -63,8 +63,8 @@ def test_it_changes_nothing_when_the_same_url_or_article_comes_again(web, allow_
     url = web.add("/niger", article_html("US to leave Niger", NIGER))
     first = submit_url(url)
     counts = (Source.objects.count(), Evidence.objects.count(), Withdrawal.objects.count())
-    # The same URL spelled differently: upper-case host, tracking parameters, a fragment.
-    again = submit_url(url.replace("127.0.0.1", "127.0.0.1") + "?utm_source=feed#top")
+    # The same URL spelled differently: upper-case scheme, tracking parameters, a fragment.
+    again = submit_url(url.replace("http:", "HTTP:") + "?utm_source=feed#top")
     assert again.state == IngestJob.State.MERGED
     assert again.changes == {"unchanged": True}
     assert again.source_id == first.source_id
