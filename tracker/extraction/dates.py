@@ -207,6 +207,42 @@ def add_duration(start: datetime.date, amount: int, unit: str) -> datetime.date:
     return datetime.date(year, month + 1, min(start.day, calendar.monthrange(year, month + 1)[1]))
 
 
+# The patterns open with optional words ("early", "Monday,", "the end of"), so a whole-sentence
+# scan tries them at every character. Instead they run on a short window around the word every
+# match must contain: a month name, a weekday, a four-digit number, "year" or "month".
+_MONTH_ANCHOR = re.compile(r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)")
+_ANCHORS = {
+    "iso": re.compile(r"(?<!\d)\d{4}-"),
+    "month_day": _MONTH_ANCHOR,
+    "day_month": _MONTH_ANCHOR,
+    "month": _MONTH_ANCHOR,
+    "year": re.compile(r"(?<!\d)\d{4}(?!\d)"),
+    "relative_period": re.compile(r"(?i:year|month)"),
+    "weekday": re.compile(r"(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day"),
+}
+_BEFORE, _AFTER = 45, 60
+
+
+def _around(pattern: re.Pattern, anchor_re: re.Pattern, text: str):
+    """Matches of `pattern` that contain an anchor, each found within a window around it."""
+    taken_until = 0
+    for anchor in anchor_re.finditer(text):
+        at = anchor.start()
+        if at < taken_until:
+            continue
+        start = max(0, at - _BEFORE)
+        space = text.find(" ", start, at)
+        if start and space != -1:  # begin on a word boundary
+            start = space + 1
+        end = min(len(text), anchor.end() + _AFTER)
+        match = pattern.search(text, start, end)
+        while match and match.end() <= at:  # an earlier date in the window: step past it
+            match = pattern.search(text, match.end(), end)
+        if match and match.start() <= at:
+            taken_until = match.end()
+            yield match
+
+
 def find_dates(text: str, offset: int, context: DateContext) -> list[DateMention]:
     """Date mentions in one sentence, in order, without overlaps (the longest reading wins)."""
     found: list[tuple[int, int, str, re.Match]] = []
@@ -214,7 +250,9 @@ def find_dates(text: str, offset: int, context: DateContext) -> list[DateMention
     for kind, pattern in _PATTERNS:
         if not _NEEDS[kind] <= hints:  # most sentences hold no date: skip the costly scans
             continue
-        for match in pattern.finditer(text):
+        anchor_re = _ANCHORS.get(kind)
+        matches = pattern.finditer(text) if anchor_re is None else _around(pattern, anchor_re, text)
+        for match in matches:
             found.append((match.start(), match.end(), kind, match))
     found.sort(key=lambda item: (item[0], -(item[1] - item[0])))
     mentions: list[DateMention] = []

@@ -20,6 +20,7 @@ The procedure:
 from __future__ import annotations
 
 import datetime
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -812,7 +813,7 @@ def _date_candidate(item: _Analysed, mention: DateMention) -> _Candidate | None:
     phrase_left = phrase_left[-80:]  # the patterns on it end at the date: keep scans short
     if mention.attributive or _DISTRACTOR_BEFORE_RE.search(phrase_left):
         return None
-    about_withdrawal = bool(WITHDRAWAL_RE.search(clause) or EVENT_NOUN_RE.search(clause))
+    about_withdrawal = _about_withdrawal(clause)
     # "Civilians have until December 15 to collect their belongings": not the troops' deadline.
     if _CIVILIAN_RE.search(left) and not _FORCE_WORD_RE.search(clause):
         return None
@@ -822,7 +823,7 @@ def _date_candidate(item: _Analysed, mention: DateMention) -> _Candidate | None:
         or _DEADLINE_AFTER_RE.match(right)
         or _DEADLINE_BEFORE_RE.search(phrase_left)
     )
-    if _SUPERSEDED_RE.search(clause):
+    if _is_superseding(clause):
         if mention.lead in ("to", "until") and _NEW_DEADLINE_BEFORE_RE.search(left[-60:]):
             return candidate("deadline", "deadline", "future", 2)
         if deadline_words:  # the old deadline was still ahead when it was set
@@ -833,9 +834,7 @@ def _date_candidate(item: _Analysed, mention: DateMention) -> _Candidate | None:
         return None
     if deadline_words:
         # "..., and no later than the end of September 2025": the clause may be a bare tail.
-        about_withdrawal = about_withdrawal or bool(
-            WITHDRAWAL_RE.search(item.sentence.text) or EVENT_NOUN_RE.search(item.sentence.text)
-        )
+        about_withdrawal = about_withdrawal or _about_withdrawal(item.sentence.text)
         if (
             mention.lead == "by"
             and _PAST_COMPLETION_RE.search(clause)
@@ -872,6 +871,17 @@ def _date_candidate(item: _Analysed, mention: DateMention) -> _Candidate | None:
     if cue == "equipment":
         return candidate("milestone", "equipment_removal", "future" if future else "past")
     return candidate("milestone", "other", "future" if future else "nearest")
+
+
+# A clause with several dates is read once, not once per date.
+@functools.lru_cache(maxsize=4096)
+def _about_withdrawal(text: str) -> bool:
+    return bool(WITHDRAWAL_RE.search(text) or EVENT_NOUN_RE.search(text))
+
+
+@functools.lru_cache(maxsize=4096)
+def _is_superseding(clause: str) -> bool:
+    return bool(_SUPERSEDED_RE.search(clause))
 
 
 _MILESTONE_KIND = {
