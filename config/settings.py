@@ -261,7 +261,7 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "tracker.api.ApiSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_RENDERER_CLASSES": ["tracker.api_limits.ORJSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["tracker.api_limits.LimitedJSONParser"],
     "EXCEPTION_HANDLER": "tracker.api.api_exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [

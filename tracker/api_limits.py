@@ -5,9 +5,12 @@ default classes in settings), before tracker.api, which builds on APIView, can b
 """
 
 import io
+from decimal import Decimal
 
+import orjson
 from django.conf import settings
-from rest_framework import exceptions, parsers, status, throttling
+from django.utils.functional import Promise
+from rest_framework import exceptions, parsers, renderers, status, throttling
 from rest_framework.settings import api_settings
 
 
@@ -67,3 +70,18 @@ class WriteThrottle(RateFromSettingsMixin, throttling.SimpleRateThrottle):
         else:
             ident = self.get_ident(request)
         return self.cache_format % {"scope": self.scope, "ident": ident}
+
+
+def orjson_default(value):
+    if isinstance(value, Promise | Decimal):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+class ORJSONRenderer(renderers.JSONRenderer):
+    """DRF's JSON renderer, several times faster on a page of 100 rows."""
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        if data is None:
+            return b""
+        return orjson.dumps(data, default=orjson_default)
