@@ -219,3 +219,25 @@ def test_it_treats_the_same_text_with_other_whitespace_as_the_same_source():
     )
     assert created and not created_again
     assert first.pk == second.pk
+
+
+@pytest.mark.django_db
+def test_it_keeps_the_current_deadline_as_a_planned_milestone_and_cancels_a_replaced_one():
+    text = "Biden said troops would leave by September 11 but later moved it to August 31."
+    fact = WithdrawalFact(
+        deploying=US,
+        host=PartyRef("AF", "Afghanistan", "state"),
+        deadline=on("2021-08-31", text, "to August 31"),
+        milestones=[
+            MilestoneFact(
+                "deadline", on("2021-09-11", text, "by September 11"), "old", said(text, text)
+            ),
+            MilestoneFact(
+                "deadline", on("2021-08-31", text, "to August 31"), "new", said(text, text)
+            ),
+        ],
+    )
+    merge(source(text, published="2021-07-08"), fact)
+    states = dict(Milestone.objects.values_list("date", "status"))
+    assert states == {dt.date(2021, 9, 11): "cancelled", dt.date(2021, 8, 31): "planned"}
+    assert Milestone.objects.get(date=dt.date(2021, 8, 31)).title == "Deadline (to August 31)"

@@ -206,6 +206,8 @@ def withdrawal_merge_fact(*, source: Source, fact, report: MergeReport) -> Withd
             report=report,
             changed=changed,
         )
+    if "deadline" in changed:
+        deadline_milestones_supersede(withdrawal=withdrawal)
     if changed:
         withdrawal.save()
         report.fields_set.extend(f"{withdrawal.pk}:{name}" for name in changed)
@@ -453,10 +455,12 @@ def milestone_merge_fact(*, source, withdrawal: Withdrawal, fact, report, change
         milestone = Milestone.objects.create(
             withdrawal=withdrawal,
             kind=kind,
-            title=(fact.summary or Milestone.Kind(kind).label.capitalize())[:300],
+            title=milestone_title(kind=kind, fact=fact),
             date=date,
             date_precision=precision,
-            status=milestone_status_for(kind=kind, date=date, reference=reference),
+            status=milestone_status_for(
+                kind=kind, date=date, reference=reference, withdrawal=withdrawal
+            ),
             description=fact.evidence.text[:2000] if fact.evidence else "",
         )
         report.milestones_created += 1
@@ -498,13 +502,36 @@ def milestone_merge_fact(*, source, withdrawal: Withdrawal, fact, report, change
         )
 
 
-def milestone_status_for(*, kind: str, date: dt.date | None, reference: dt.date) -> str:
+def milestone_title(*, kind: str, fact) -> str:
+    # The sentence is kept as the description and as evidence; the title stays short enough
+    # for a timeline: what happened, in the words that dated it.
+    label = Milestone.Kind(kind).label.capitalize()
+    phrase = fact.date.phrase.strip(" ,.;") if fact.date and fact.date.phrase else ""
+    return f"{label} ({phrase})"[:300] if phrase else label
+
+
+def milestone_status_for(
+    *, kind: str, date: dt.date | None, reference: dt.date, withdrawal: Withdrawal
+) -> str:
     if kind == Milestone.Kind.DEADLINE:
-        # Extracted deadline milestones are the superseded ones.
-        return Milestone.State.CANCELLED
+        if date is None or date != withdrawal.deadline:
+            return Milestone.State.CANCELLED  # a deadline that was replaced
+        if withdrawal.completed_on is not None and withdrawal.completed_on <= date:
+            return Milestone.State.DONE
+        return Milestone.State.MISSED if date < reference else Milestone.State.PLANNED
     if date is not None and date <= reference:
         return Milestone.State.DONE
     return Milestone.State.PLANNED
+
+
+def deadline_milestones_supersede(*, withdrawal: Withdrawal) -> int:
+    """A new current deadline cancels the deadline milestones it replaced (not a person's)."""
+    return (
+        withdrawal.milestones.filter(kind=Milestone.Kind.DEADLINE, locked=False)
+        .exclude(date=withdrawal.deadline)
+        .exclude(status=Milestone.State.CANCELLED)
+        .update(status=Milestone.State.CANCELLED, updated_at=timezone.now())
+    )
 
 
 def milestone_save_by_person(*, milestone: Milestone, fields: Iterable[str] | None = None) -> None:
