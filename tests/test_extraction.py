@@ -454,3 +454,31 @@ def test_it_reads_a_deadline_in_the_tail_of_a_sentence():
     assert_date(withdrawal.deadline, "2024-07-10", "day")  # six months after today is later
     phrases = sorted(m.date.phrase for m in withdrawal.milestones if m.kind == "deadline")
     assert phrases == ["no later than the end of June", "within six months"]
+
+
+def test_it_reads_an_encyclopedia_entry_without_a_host_beside_the_verb():
+    text = (
+        "The Soviet–Afghan War ended with the withdrawal of Soviet forces. Mikhail Gorbachev "
+        "announced the withdrawal in February 1988, and the Geneva Accords were signed on "
+        "14 April 1988. The withdrawal began on 15 May 1988 and was completed on "
+        "15 February 1989."
+    )
+    result = extract(text, today=TODAY)
+    withdrawal = only(result, "SU", "AF")
+    assert_date(withdrawal.announced_on, "1988-02-29", "month")  # the announcement, not the accord
+    assert_date(withdrawal.completed_on, "1989-02-15", "day")
+    kinds = [(m.kind, m.date.date) for m in withdrawal.milestones]
+    assert ("agreement", day("1988-04-14")) in kinds
+    assert ("withdrawal_start", day("1988-05-15")) in kinds
+
+
+def test_it_dates_a_press_release_from_its_dateline():
+    text = (
+        "GOMA, 30 June 2024 – MONUSCO today completed its withdrawal from South Kivu, "
+        "handing over its last base to the Congolese army."
+    )
+    result = extract(text, today=TODAY)
+    assert result.reference_date == day("2024-06-30")
+    withdrawal = only(result, "MONUSCO", "CD")
+    assert_date(withdrawal.completed_on, "2024-06-30", "day")
+    assert withdrawal.completed_on.phrase == "today"

@@ -62,6 +62,7 @@ WITHDRAWAL_RE = re.compile(
     r"|\bclos(?:e|es|ed|ing|ure)\s+(?:of\s+)?(?:\w+\s+){0,4}?(?:bases?|camps?|sites?|mission|presence)\b"
     r"|\bend(?:s|ed|ing)?\s+(?:\S+\s+){0,5}?(?:mission|presence|deployment|operations?)\b"
     r"|\bterminat\w*|\bwind(?:s|ing)?\s+down\b|\bwound\s+down\b"
+    r"|\bdisengag\w*|\brepatriat\w*|\bretrograde\b"
     r"|\b(?:bring|brings|bringing|brought|draw|draws|drawing|drew|come|comes|came|coming)\s+"
     r"(?:\S+\s+){0,8}?to\s+(?:a\s+close|an\s+end)\b"
     r"|\breturn(?:s|ed|ing)?\s+(?:\w+\s+){0,5}?(?:bases?|sites?|camps?)\b",
@@ -103,7 +104,8 @@ DEPLOYMENT_RE = re.compile(
 # A sentence worth analysing holds a word starting with one of these stems: a superset of the
 # cue patterns above, checked with one set lookup per word (far cheaper than a regex).
 _RELEVANT_STEMS = (
-    "withdr pull draw drew leav left depart exit quit vacat retreat expel expul evacu push forc "
+    "withdr disengag repatri retrograde pull draw drew leav left depart exit quit vacat retreat "
+    "expel expul evacu push forc "
     "kick driv thrown move moving cross roll march relocat redeploy bring brought come came "
     "coming home hand clos end termin wind wound return troop soldier militar army mission "
     "base garrison contingent personnel peacekeep deadline deploy send sent dispatch reinforc "
@@ -164,7 +166,11 @@ _FORCES_IN_RE = re.compile(
     r"^\s+(?:\w+\s+){0,2}?(?:forces|troops|soldiers|military|contingent)\s+in\s+(?:the\s+)?$",
     re.IGNORECASE,
 )
-_DATELINE_RE = re.compile(r"^[A-Z][A-Z'’.\- ]{2,40}(?:,\s*[A-Za-z.'’ -]{2,40})?\s+[—–-]{1,2}\s+")
+# "N'DJAMENA — ", "CAMP VIRGINIA, Kuwait — ", "Niamey, 19 May 2024 — ": where, not who.
+_DATELINE_RE = re.compile(
+    r"^[A-Z][A-Z'’.\- ]{2,40}(?:,\s*[A-Za-z.'’ -]{2,40})?\s+[—–-]{1,2}\s+"
+    r"|^[A-Z][\w'’.\- ]{1,40},\s+[\w ,]{6,30}?\s+[—–-]{1,2}\s"
+)
 _CLAUSE_BREAK_RE = re.compile(
     r";|\s[—–]\s|,\s+(?=(?:and|but|while|whereas|after|before|although|though|amid)\s)"
     r"|,\s+(?=(?:down|up)\s+from\b|compared\s+(?:with|to)\b)"
@@ -344,7 +350,12 @@ def extract(
         raise ExtractionError("the text is empty: there is nothing to extract")
     today = today or datetime.date.today()
     sentences = [s for s in split_sentences(text) if _is_relevant(s.text)]
-    reference = published or _reference_from_weekday(sentences, today) or today
+    reference = (
+        published
+        or _reference_from_dateline(sentences, today)
+        or _reference_from_weekday(sentences, today)
+        or today
+    )
     context = DateContext(reference=reference, weekday_picks_year=published is None, today=today)
     analysed = [_analyse(s, context) for s in sentences]
     pairs = _find_pairs(analysed)
@@ -357,6 +368,24 @@ def extract(
         withdrawals=[w for _, w in withdrawals],
         deployments=_deployments(analysed, pairs),
     )
+
+
+_DATELINE_DATE_RE = re.compile(r"^[A-Z][\w'’.\- ]{1,40},\s+(?P<date>[\w ,]{6,30}?)\s+[—–-]{1,2}\s")
+
+
+def _reference_from_dateline(
+    sentences: list[Sentence], today: datetime.date
+) -> datetime.date | None:
+    """ "BAMAKO, 31 December 2023 – The mission today completed ...": the text dates itself."""
+    context = DateContext(reference=today, today=today)
+    for sentence in sentences[:5]:
+        match = _DATELINE_DATE_RE.match(sentence.text)
+        if not match:
+            continue
+        for mention in find_dates(match.group("date"), 0, context):
+            if mention.year_given and mention.precision == "day" and mention.nearest <= today:
+                return mention.nearest
+    return None
 
 
 def _reference_from_weekday(
@@ -420,7 +449,7 @@ def _find_pairs(analysed: list[_Analysed]) -> dict[tuple[str, str], _Pair]:
             hit.host = resolved[key]
             _add_pair(pairs, hit, hit.host, index, mission_hosts)
     for item in analysed:
-        item.hits = [h for h in item.hits if h.host]
+        item.hits = [h for h in item.hits if h.host and h.host != h.deploying.ref.code]
     return pairs
 
 
@@ -508,7 +537,14 @@ def _withdrawal_hits(
     rest = clause[trigger.end() :]
     if _UNNAMED_PLACE_RE.match(rest) or re.match(r"^\s+(?:\S+\s+){0,4}?(?:from|out\s+of)\s", rest):
         return [_Hit(deploying, None, base + trigger.start(), "unnamed")]
+    if _OF_ARMED_PARTY_RE.match(rest):  # "the withdrawal of Soviet forces" (from where: see text)
+        return [_Hit(deploying, None, base + trigger.start(), "unnamed")]
     return []
+
+
+_OF_ARMED_PARTY_RE = re.compile(
+    rf"^\s+of\s+(?:the\s+)?(?:(?:last|remaining|all)\s+)?[A-Z][\w.'’-]*\s+(?:{FORCE_NOUNS})\b"
+)
 
 
 def _can_be_host(clause: str, base: int, mention: PartyMention) -> bool:
@@ -557,7 +593,8 @@ def _deploying_party(
     host: PartyMention | None,
     mentions: list[PartyMention],
 ) -> Party | None:
-    host_start = host.start if host else base + trigger.end() + 60
+    # Without a host, only "the withdrawal of Soviet forces" right after the cue names the party.
+    host_start = host.start if host else base + trigger.end() + 30
     candidates = [m for m in mentions if host is None or m.code != host.code]
     # 1. "American forces", "French troops": a party naming soldiers, nearest the cue.
     armed = [m for m in candidates if _FORCE_AFTER_PARTY_RE.match(clause[m.end - base :])]
@@ -698,7 +735,7 @@ def _resolve_unnamed_host(
                 counts[m.code] = counts.get(m.code, 0) + 1
     if counts:
         best = max(counts, key=lambda c: counts[c])
-        if counts[best] >= 2:
+        if counts[best] >= 2 or len(counts) == 1:
             return best
     return None
 
@@ -849,7 +886,9 @@ def _date_candidate(item: _Analysed, mention: DateMention) -> _Candidate | None:
     cue = _nearest_cue(left, right)
     future = bool(_FUTURE_RE.search(left[-60:])) and not _is_past(mention)
     if cue in ("announce", "order", "agreement"):
-        return candidate("announced", _MILESTONE_KIND[cue], "past", 2)
+        # A decision or an order to leave outranks the signing of an accord, which outranks a
+        # spokesman's "said" (strength 1, below).
+        return candidate("announced", _MILESTONE_KIND[cue], "past", 2 if cue == "agreement" else 3)
     if cue == "report":
         # "Forces have withdrawn from Kyiv, the ministry said last night": a completion.
         if _PAST_COMPLETION_RE.search(right) or _PAST_COMPLETION_RE.search(left):
