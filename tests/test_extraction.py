@@ -482,3 +482,19 @@ def test_it_dates_a_press_release_from_its_dateline():
     withdrawal = only(result, "MONUSCO", "CD")
     assert_date(withdrawal.completed_on, "2024-06-30", "day")
     assert withdrawal.completed_on.phrase == "today"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Russia suspended its part in the arms treaty on Tuesday. Moscow said it would withdraw "
+        "from the treaty if American troops stayed in Poland.",
+        "Britain left the European Union on January 31, 2020. British troops remain in Estonia.",
+        "About 3,000 U.S. Marines arrived in Norway on Monday for an exercise, which ends on "
+        "March 30. The troops will return home after the drills.",
+        "Israeli forces withdrew from the refugee camp on Wednesday after a two-day operation.",
+    ],
+)
+def test_it_finds_no_withdrawal_in_treaties_unions_exercises_or_raids(text):
+    result = extract(text, published=day("2023-07-06"), today=TODAY)
+    assert pairs(result) == []

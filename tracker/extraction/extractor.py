@@ -535,11 +535,25 @@ def _withdrawal_hits(
     if weak:
         return []
     rest = clause[trigger.end() :]
+    if _OF_ARMED_PARTY_RE.match(rest):  # "the withdrawal of Soviet forces" (from where: see text)
+        return [_Hit(deploying, None, base + trigger.start(), "unnamed_of")]
+    # "left the European Union", "withdraw from the treaty": no place, no withdrawal of troops.
+    object_at = base + trigger.end() + len(rest) - len(rest.lstrip()) + 40
+    if _NOT_A_PLACE_RE.match(rest) or any(
+        base + trigger.end() <= m.start < object_at for m in mentions
+    ):
+        return []
     if _UNNAMED_PLACE_RE.match(rest) or re.match(r"^\s+(?:\S+\s+){0,4}?(?:from|out\s+of)\s", rest):
         return [_Hit(deploying, None, base + trigger.start(), "unnamed")]
-    if _OF_ARMED_PARTY_RE.match(rest):  # "the withdrawal of Soviet forces" (from where: see text)
-        return [_Hit(deploying, None, base + trigger.start(), "unnamed")]
     return []
+
+
+_NOT_A_PLACE_RE = re.compile(
+    r"^\s+(?:\S+\s+){0,3}?(?:the\s+)?(?:\w+\s+)?(?:treaty|agreement|accord|deal|talks|pact|"
+    r"convention|organi[sz]ation|union|alliance|bloc|club|race|election|negotiations|"
+    r"coalition\s+government|government|cabinet|league|court)\b",
+    re.IGNORECASE,
+)
 
 
 _OF_ARMED_PARTY_RE = re.compile(
@@ -594,7 +608,12 @@ def _deploying_party(
     mentions: list[PartyMention],
 ) -> Party | None:
     # Without a host, only "the withdrawal of Soviet forces" right after the cue names the party.
-    host_start = host.start if host else base + trigger.end() + 30
+    if host is not None:
+        host_start = host.start
+    elif _OF_ARMED_PARTY_RE.match(clause[trigger.end() :]):
+        host_start = base + trigger.end() + 40
+    else:
+        host_start = base + trigger.end()
     candidates = [m for m in mentions if host is None or m.code != host.code]
     # 1. "American forces", "French troops": a party naming soldiers, nearest the cue.
     armed = [m for m in candidates if _FORCE_AFTER_PARTY_RE.match(clause[m.end - base :])]
@@ -735,7 +754,7 @@ def _resolve_unnamed_host(
                 counts[m.code] = counts.get(m.code, 0) + 1
     if counts:
         best = max(counts, key=lambda c: counts[c])
-        if counts[best] >= 2 or len(counts) == 1:
+        if counts[best] >= 2 or (hit.how == "unnamed_of" and len(counts) == 1):
             return best
     return None
 
@@ -1164,7 +1183,10 @@ def _deployments(analysed: list[_Analysed], pairs: dict) -> list[DeploymentFact]
             deploying = [
                 m
                 for m in item.parties
-                if m.start < cue_at or _FORCE_AFTER_PARTY_RE.match(text[m.end - base :])
+                if (m.start < cue_at or _FORCE_AFTER_PARTY_RE.match(text[m.end - base :]))
+                and not _LOCATIVE_BEFORE_RE.search(
+                    text, max(0, m.start - base - 12), m.start - base
+                )
             ]
             if not hosts or not deploying:
                 continue
