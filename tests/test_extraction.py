@@ -498,3 +498,17 @@ def test_it_dates_a_press_release_from_its_dateline():
 def test_it_finds_no_withdrawal_in_treaties_unions_exercises_or_raids(text):
     result = extract(text, published=day("2023-07-06"), today=TODAY)
     assert pairs(result) == []
+
+
+def test_it_takes_the_cut_not_the_level_before_or_after_a_reduction():
+    text = (
+        "The defence minister announced on Tuesday that Portugal will reduce its forces in "
+        "Mozambique from about 450 troops to 150 by March 1. A reduced presence in Angola "
+        "is not affected."
+    )
+    result = extract(text, published=day("2024-11-14"), today=TODAY)
+    assert pairs(result) == [("PT", "MZ")]
+    withdrawal = result.withdrawals[0]
+    assert (withdrawal.personnel.value, withdrawal.personnel.qualifier) == (300, "approximately")
+    assert_date(withdrawal.deadline, "2025-03-01", "day")
+    assert_date(withdrawal.announced_on, "2024-11-12", "day")

@@ -35,7 +35,15 @@ from .model import (
     PersonnelFact,
     WithdrawalFact,
 )
-from .numbers import FORCE_NOUNS, ForceSize, find_force_sizes
+from .numbers import (
+    FORCE_NOUNS,
+    NUMBER,
+    QUALIFIER_WORDS,
+    QUALIFIERS,
+    ForceSize,
+    find_force_sizes,
+    parse_number,
+)
 from .places import STATES, Party, PartyMention, find_parties
 from .sentences import Sentence, split_sentences
 
@@ -63,6 +71,9 @@ WITHDRAWAL_RE = re.compile(
     r"|\bend(?:s|ed|ing)?\s+(?:\S+\s+){0,5}?(?:mission|presence|deployment|operations?)\b"
     r"|\bterminat\w*|\bwind(?:s|ing)?\s+down\b|\bwound\s+down\b"
     r"|\bdisengag\w*|\brepatriat\w*|\bretrograde\b"
+    # "reduce its forces in X", not "a reduced presence in X" (an adjective).
+    r"|\breduc(?:e|es|ing|tion)\b|\b(?:reduced|cut|cuts|cutting)\s+"
+    r"(?=(?:its|their|the|his|her|about|some|roughly|around|back|\d)\b)"
     r"|\b(?:bring|brings|bringing|brought|draw|draws|drawing|drew|come|comes|came|coming)\s+"
     r"(?:\S+\s+){0,8}?to\s+(?:a\s+close|an\s+end)\b"
     r"|\breturn(?:s|ed|ing)?\s+(?:\w+\s+){0,5}?(?:bases?|sites?|camps?)\b",
@@ -104,8 +115,8 @@ DEPLOYMENT_RE = re.compile(
 # A sentence worth analysing holds a word starting with one of these stems: a superset of the
 # cue patterns above, checked with one set lookup per word (far cheaper than a regex).
 _RELEVANT_STEMS = (
-    "withdr disengag repatri retrograde pull draw drew leav left depart exit quit vacat retreat "
-    "expel expul evacu push forc "
+    "withdr disengag repatri retrograde reduc cut pull draw drew leav left depart exit quit "
+    "vacat retreat expel expul evacu push forc "
     "kick driv thrown move moving cross roll march relocat redeploy bring brought come came "
     "coming home hand clos end termin wind wound return troop soldier militar army mission "
     "base garrison contingent personnel peacekeep deadline deploy send sent dispatch reinforc "
@@ -775,8 +786,13 @@ def _attach(item: _Analysed, pairs: dict[tuple[str, str], _Pair], reference: dat
                 candidate = _date_candidate(item, mention)
                 if candidate:
                     pair.candidates.append(candidate)
+        reduction = _reduction(item)
+        if reduction and segment_start <= reduction.start < segment_end:
+            pair.sizes.append((5, reduction.start, reduction, item.evidence))
         for size in item.sizes:
             if segment_start <= size.start < segment_end:
+                if reduction and reduction.start <= size.start < reduction.end:
+                    continue  # the level before a cut is not the force that leaves
                 score = _size_score(item, size, pair, reference)
                 if score is not None:
                     pair.sizes.append((score, size.start, size, item.evidence))
@@ -1002,6 +1018,29 @@ def _nearest_cue(left: str, right: str) -> str | None:
             return governing[1]
         return best_left[2]
     return best_right[1] if best_right else None
+
+
+_REDUCTION_RE = re.compile(
+    rf"\b(?:reduc\w*|cut\w*|draw\w*\s+down|drawdown|lower\w*|trim\w*|shrink\w*|bring\w*\s+down)"
+    rf"\b[^.;]{{0,80}}?\bfrom\s+(?:(?P<qual>{QUALIFIER_WORDS})\s+)?(?P<before>{NUMBER})\b"
+    rf"(?:\s+[\w.-]+){{0,3}}?\s+to\s+(?:(?:about|around|roughly|some)\s+)?(?P<after>{NUMBER})\b",
+    re.IGNORECASE,
+)
+
+
+def _reduction(item: _Analysed) -> ForceSize | None:
+    """ "reduce its forces from about 4,500 troops to 2,500": 2,000 leave, 2,500 remain."""
+    if "from" not in item.sentence.text:
+        return None
+    match = _REDUCTION_RE.search(item.sentence.text)
+    if not match:
+        return None
+    before, after = parse_number(match.group("before")), parse_number(match.group("after"))
+    if not before or after is None or after >= before:
+        return None
+    qualifier = QUALIFIERS.get((match.group("qual") or "").lower(), "exact")
+    base = item.sentence.start
+    return ForceSize(before - after, qualifier, base + match.start("before"), base + match.end())
 
 
 def _size_score(

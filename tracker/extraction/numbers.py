@@ -37,7 +37,8 @@ QUALIFIERS = {
     "up to": "up to", "as many as": "up to", "fewer than": "up to", "less than": "up to",
     "no more than": "up to", "a maximum of": "up to",
 }  # fmt: skip
-_QUALIFIER = "|".join(sorted((re.escape(q) for q in QUALIFIERS), key=len, reverse=True))
+QUALIFIER_WORDS = "|".join(sorted((re.escape(q) for q in QUALIFIERS), key=len, reverse=True))
+_QUALIFIER = QUALIFIER_WORDS
 
 # Nouns that name soldiers; civilians, evacuees, vehicles and years are never force sizes.
 FORCE_NOUNS = (
