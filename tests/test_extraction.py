@@ -512,3 +512,16 @@ def test_it_takes_the_cut_not_the_level_before_or_after_a_reduction():
     assert (withdrawal.personnel.value, withdrawal.personnel.qualifier) == (300, "approximately")
     assert_date(withdrawal.deadline, "2025-03-01", "day")
     assert_date(withdrawal.announced_on, "2024-11-12", "day")
+
+
+def test_it_accepts_a_datetime_as_the_publication_date():
+    text = "Danish troops left Mali on Monday, completing their withdrawal."
+    published = datetime.datetime(2022, 8, 17, 9, 30, tzinfo=datetime.UTC)
+    result = extract(text, published=published, today=TODAY)
+    assert result.reference_date == day("2022-08-17")
+    assert_date(only(result, "DK", "ML").completed_on, "2022-08-15", "day")
+
+
+def test_it_refuses_bytes():
+    with pytest.raises(ExtractionError, match="str"):
+        extract(b"French troops left Mali.")

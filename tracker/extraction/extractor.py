@@ -357,8 +357,15 @@ def extract(
     published: datetime.date | None = None,
     today: datetime.date | None = None,
 ) -> ExtractionResult:
-    if text is None or not text.strip():
+    if not isinstance(text, str):
+        raise ExtractionError(f"expected the article as a str, got {type(text).__name__}")
+    if not text.strip():
         raise ExtractionError("the text is empty: there is nothing to extract")
+    # A datetime is a date too, but the two do not compare: keep the day only.
+    if isinstance(published, datetime.datetime):
+        published = published.date()
+    if isinstance(today, datetime.datetime):
+        today = today.date()
     today = today or datetime.date.today()
     sentences = [s for s in split_sentences(text) if _is_relevant(s.text)]
     reference = (
