@@ -260,7 +260,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "tracker.pagination.Pagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "tracker.api.ApiSchema",
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_FILTER_BACKENDS": ["tracker.filters.FilterBackend"],
     "DEFAULT_RENDERER_CLASSES": ["tracker.api_limits.ORJSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["tracker.api_limits.LimitedJSONParser"],
     "EXCEPTION_HANDLER": "tracker.api.api_exception_handler",

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce, TruncMonth, TruncYear
 from django_filters.fields import IsoDateTimeField
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
@@ -183,6 +184,10 @@ class StrictFilterSet(django_filters.FilterSet):
     """
 
     def get_form_class(self):
+        # One form class per FilterSet class, not per request (forms copy their fields).
+        cached = type(self).__dict__.get("_strict_form_class")
+        if cached is not None:
+            return cached
         form_class = super().get_form_class()
         free_text = {
             name
@@ -198,7 +203,20 @@ class StrictFilterSet(django_filters.FilterSet):
                         self.add_error(name, "This value may not be empty.")
                 return cleaned
 
+        type(self)._strict_form_class = Form
         return Form
+
+
+class FilterBackend(DjangoFilterBackend):
+    """django-filter's backend, skipped when the query names none of the filters."""
+
+    def filter_queryset(self, request, queryset, view):
+        filterset_class = getattr(view, "filterset_class", None)
+        if filterset_class is not None and not any(
+            name in request.query_params for name in filterset_class.base_filters
+        ):
+            return queryset
+        return super().filter_queryset(request, queryset, view)
 
 
 class WithdrawalFilter(StrictFilterSet):
