@@ -525,3 +525,84 @@ def test_it_accepts_a_datetime_as_the_publication_date():
 def test_it_refuses_bytes():
     with pytest.raises(ExtractionError, match="str"):
         extract(b"French troops left Mali.")
+
+
+# -- Deadlines set, moved and counted from an event ---------------------------------------------
+def test_it_reads_a_date_set_as_the_deadline_for_the_departure():
+    _, result = run("deadline_set_as.txt", published="2024-02-06")
+    withdrawal = only(result, "BE", "GA")
+    assert_date(withdrawal.deadline, "2024-03-15", "day")
+    assert withdrawal.deadline.phrase == "March 15"
+    assert_date(withdrawal.announced_on, "2024-02-06", "day")
+    assert (withdrawal.personnel.value, withdrawal.personnel.qualifier) == (400, "approximately")
+
+
+def test_it_reads_until_a_date_to_leave_and_the_date_deadline():
+    _, result = run("deadline_until_to_leave.txt", published="2024-04-12")
+    withdrawal = only(result, "NL", "MW")
+    assert_date(withdrawal.deadline, "2024-06-30", "day")
+    assert_date(withdrawal.announced_on, "2024-04-12", "day")
+    assert [m.date.date for m in withdrawal.milestones if m.kind == "deadline"] == [
+        day("2024-06-30")
+    ]
+
+
+def test_it_takes_a_deadline_moved_forward_and_keeps_the_first_one_as_a_milestone():
+    _, result = run("deadline_moved_forward.txt", published="2024-10-27")
+    withdrawal = only(result, "CA", "MN")
+    assert_date(withdrawal.deadline, "2024-10-31", "day")
+    assert_date(withdrawal.completed_on, "2024-10-27", "day")
+    assert_date(withdrawal.announced_on, "2024-03-31", "month")
+    deadlines = sorted(m.date.date for m in withdrawal.milestones if m.kind == "deadline")
+    assert deadlines == [day("2024-10-31"), day("2024-12-15")]
+
+
+def test_it_takes_a_deadline_pushed_back():
+    _, result = run("deadline_pushed_back.txt", published="2024-05-09")
+    withdrawal = only(result, "NO", "XK")
+    assert_date(withdrawal.deadline, "2024-09-30", "day")
+    assert withdrawal.deadline.phrase == "to September 30"
+    deadlines = sorted(m.date.date for m in withdrawal.milestones if m.kind == "deadline")
+    assert deadlines == [day("2024-05-31"), day("2024-09-30")]
+
+
+def test_it_prefers_an_explicit_date_to_a_duration_in_the_same_clause():
+    _, result = run("mandate_duration.txt", published="2025-06-04")
+    withdrawal = only(result, "UNMIL", "LR")
+    assert_date(withdrawal.deadline, "2027-09-30", "day")
+    assert withdrawal.deadline.phrase == "by September 30, 2027"
+    assert_date(withdrawal.announced_on, "2025-06-04", "day")
+    # The mandate's end is a milestone, not a superseded deadline; the duration is no milestone.
+    kinds = {(m.kind, m.date.date) for m in withdrawal.milestones}
+    assert ("other", day("2027-03-31")) in kinds
+    assert [m.date.date for m in withdrawal.milestones if m.kind == "deadline"] == [
+        day("2027-09-30")
+    ]
+
+
+def test_it_counts_a_duration_from_the_event_it_names():
+    _, result = run("mandate_duration_only.txt", published="2025-06-04")
+    withdrawal = only(result, "UNMIL", "LR")
+    # Six months after the mandate ends on March 31, 2027, not after publication.
+    assert_date(withdrawal.deadline, "2027-09-30", "day")
+    assert withdrawal.deadline.phrase == "within six months"
+
+
+def test_it_keeps_a_word_ending_in_a_preposition_out_of_the_phrase():
+    found = find_dates(
+        "are to withdraw from Lebanon within one year after the mandate ends",
+        0,
+        DateContext(reference=day("2025-08-28")),
+    )
+    assert [(m.phrase, m.lead, m.duration, m.runs_from) for m in found] == [
+        ("within one year", "", (1, "year"), "mandate")
+    ]
+
+
+def test_it_reads_a_completion_dated_in_the_attribution_clause():
+    _, result = run("completion_attributed.txt", published="2026-03-04")
+    withdrawal = only(result, "PT", "MZ")
+    assert_date(withdrawal.completed_on, "2026-03-04", "day")
+    assert withdrawal.completed_on.phrase == "on Wednesday, March 4"
+    assert withdrawal.deadline is None
+    assert withdrawal.announced_on is None

@@ -116,7 +116,8 @@ _PATTERNS = [
     ),
 ]
 _LEAD_RE = re.compile(
-    r"(?P<lead>no\s+later\s+than|not\s+later\s+than|by|until|till|before|on|in|at|since|from|to|"
+    # The lead is a word of its own: "Lebanon within a year" has no "on".
+    r"(?<![\w'’])(?P<lead>no\s+later\s+than|not\s+later\s+than|by|until|till|before|on|in|at|since|from|to|"
     r"after|as\s+of|of|during|through|starting|effective|around)\s+(?:the\s+)?$",
     re.IGNORECASE,
 )
@@ -174,6 +175,7 @@ class DateMention:
     future: datetime.date | None = None
     nearest: datetime.date | None = None
     duration: tuple[int, str] | None = None  # (1, "month") for "within one month"
+    runs_from: str | None = None  # "mandate" for "within a year after the mandate ends"
     attributive: bool = False  # "the 2018 agreement": names another thing, is no event date
     year_given: bool = False
 
@@ -269,9 +271,23 @@ def find_dates(text: str, offset: int, context: DateContext) -> list[DateMention
         mention.start, mention.end = offset + start, offset + end
         mention.phrase = text[phrase_start:end]
         mention.attributive = kind == "year" and _is_attributive(text, start, end)
+        if mention.duration:
+            runs_from = _RUNS_FROM_RE.match(text, end)
+            if runs_from:
+                mention.runs_from = (runs_from.group("noun") or runs_from.group("noun2")).lower()
         mentions.append(mention)
         taken_until = end
     return mentions
+
+
+# "within one year after the mandate ends", "six months after the end of the agreement": the
+# duration counts from that event, whose date the text may give elsewhere.
+_RUNS_FROM_RE = re.compile(
+    r"\s+(?:after|from|following|of)\s+(?:the\s+|its\s+|their\s+)?(?:"
+    r"(?:end|expiry|expiration|close|termination|lapse)\s+of\s+(?:the\s+|its\s+|their\s+)?"
+    r"(?:[A-Z][\w-]*\s+){0,3}(?P<noun>[a-z]+)\b"
+    r"|(?:[A-Z][\w-]*['’]s\s+)?(?P<noun2>[a-z]+)\s+(?:ends|expires|lapses|runs\s+out|is\s+over)\b)"
+)
 
 
 _ATTRIBUTIVE_BEFORE_RE = re.compile(r"\b(?:the|a|an|its|their|his|her)\s+$", re.IGNORECASE)

@@ -233,10 +233,14 @@ _CUE_RES = [(kind, re.compile(pattern, re.IGNORECASE)) for kind, pattern in _CUE
 _DISTRACTOR_BEFORE_RE = re.compile(
     r"\b(?:coups?|elections?|independence|established|founded|created|set\s+up|surveys?|polls?|"
     r"invasion|invaded|born|anniversary|peak|height|surge|mandates?|renew\w*|expir\w*|since|"
-    r"deployed|arrived|took\s+power|seized\s+power)\W+(?:\w+\W+){0,2}$",
+    # A comma closes the distractor: "after the mandate ends, by December 31" is a deadline.
+    r"deployed|arrived|took\s+power|seized\s+power)[^\w,;]+(?:\w+[^\w,;]+){0,2}$",
     re.IGNORECASE,
 )
-_DEADLINE_AFTER_RE = re.compile(r"^\s*(?:deadline|cut-?off|target\s+date)\b", re.IGNORECASE)
+_DEADLINE_AFTER_RE = re.compile(
+    r"^\s*(?:as\s+(?:the|a|its|their)\s+(?:\w+\s+)?)?(?:deadline|cut-?off|target\s+date)\b",
+    re.IGNORECASE,
+)
 _DEADLINE_BEFORE_RE = re.compile(
     r"(?:deadline\s+(?:of|on|is|was|for|set\s+for)|(?:scheduled|due|set|slated|planned)\s+"
     r"(?:to\s+(?:be\s+)?\w+\s+)?(?:for|on|by|in))\s+(?:the\s+)?$",
@@ -246,11 +250,19 @@ _DEADLINE_LEADS = {"by", "until", "till", "no later than", "not later than", "be
 _SUPERSEDED_RE = re.compile(
     r"\b(?:miss(?:es|ed|ing)?|original(?:ly)?|initial(?:ly)?|superseded|instead\s+of|"
     r"push\w*\s+back|postpon\w*|extend\w*|extension|brought\s+forward|"
+    r"(?:mov|bring|brought|push)\w*\s+(?:\S+\s+){0,2}?(?:forward|up)|"
+    r"(?:mov|push|shift|chang|advanc|reset|revis)\w*\s+(?:the\s+|its\s+|their\s+)?deadline|"
+    r"(?:mov|push)\w*\s+(?:the\s+|its\s+|their\s+)?(?:\w+\s+)?"
+    r"(?:deadline|date|withdrawal|timetable|pull-?out|departure)\s+back|"
+    r"(?:new|revised)\s+deadline|"
     r"previous(?:ly)?\s+(?:\w+\s+)?deadline|earlier\s+deadline|old\s+deadline)\b",
     re.IGNORECASE,
 )
 _NEW_DEADLINE_BEFORE_RE = re.compile(
-    r"\b(?:extend\w*|push\w*\s+back|postpon\w*|mov\w*|delay\w*|brought\s+forward)\b", re.I
+    r"\b(?:extend\w*|push\w*\s+back|postpon\w*|mov\w*|delay\w*|brought\s+forward|"
+    r"bring\w*\s+(?:\S+\s+){0,2}?forward|push\w*\s+(?:\S+\s+){0,2}?back|shift\w*|chang\w*|"
+    r"advanc\w*|reset|revis\w*)\b",
+    re.IGNORECASE,
 )
 _FUTURE_RE = re.compile(
     r"\b(?:will|would|shall|is\s+to|are\s+to|due\s+to|expected\s+to|scheduled|plans?\s+to|"
@@ -379,7 +391,8 @@ def extract(
     pairs = _find_pairs(analysed)
     for item in analysed:
         _attach(item, pairs, reference)
-    withdrawals = [_withdrawal(pair, reference) for pair in pairs.values()]
+    events = _event_ends(analysed)
+    withdrawals = [_withdrawal(pair, reference, events) for pair in pairs.values()]
     withdrawals.sort(key=lambda w: w[0])
     return ExtractionResult(
         reference_date=reference,
@@ -575,7 +588,9 @@ _NOT_A_PLACE_RE = re.compile(
 
 
 _OF_ARMED_PARTY_RE = re.compile(
-    rf"^\s+of\s+(?:the\s+)?(?:(?:last|remaining|all)\s+)?[A-Z][\w.'’-]*\s+(?:{FORCE_NOUNS})\b"
+    # "the withdrawal of the roughly 1,000 French soldiers": sizes and qualifiers may intervene.
+    rf"^\s+of\s+(?:the\s+|its\s+|their\s+)?(?:(?:last|remaining|all|some|about|roughly|around|"
+    rf"nearly|almost|approximately|estimated|[\d,.]+)\s+){{0,3}}[A-Z][\w.'’-]*\s+(?:{FORCE_NOUNS})\b"
 )
 
 
@@ -902,9 +917,15 @@ def _date_candidate(item: _Analysed, mention: DateMention) -> _Candidate | None:
         or _DEADLINE_AFTER_RE.match(right)
         or _DEADLINE_BEFORE_RE.search(phrase_left)
     )
+    if mention.duration and _dated_deadline_beside(item, mention, clause_start, clause_end):
+        return None  # "within one year ..., by December 31, 2027": the date says it exactly
+    if mention.lead in _UNTIL_LEADS and _is_mandate_end(left):
+        # "extend the mandate ... until December 31, 2026": the mandate ends, nobody leaves yet.
+        return candidate("milestone", "other", "future")
     if _is_superseding(clause):
         if mention.lead in ("to", "until") and _NEW_DEADLINE_BEFORE_RE.search(left[-60:]):
-            return candidate("deadline", "deadline", "future", 2)
+            # "moved the deadline forward to August 31": the deadline now in force.
+            return candidate("deadline", "deadline", "future", 4)
         if deadline_words:  # the old deadline was still ahead when it was set
             return candidate("milestone", "deadline", "future")
         kind = _nearest_cue(left, right) or "other"
@@ -924,7 +945,11 @@ def _date_candidate(item: _Analysed, mention: DateMention) -> _Candidate | None:
             return None
         if _PHASE_RE.search(clause):  # "the first phase is due to end by April": a milestone
             return candidate("milestone", "deadline", "future")
-        return candidate("deadline", "deadline", "future", 2)
+        # "a day before the August 31 deadline": the text names the deadline in force, which
+        # outranks a plain "would leave by September 11" stated elsewhere.
+        return candidate(
+            "deadline", "deadline", "future", 3 if _DEADLINE_AFTER_RE.match(right) else 2
+        )
     cue = _nearest_cue(left, right)
     future = bool(_FUTURE_RE.search(left[-60:])) and not _is_past(mention)
     if cue in ("announce", "order", "agreement"):
@@ -952,6 +977,29 @@ def _date_candidate(item: _Analysed, mention: DateMention) -> _Candidate | None:
     if cue == "equipment":
         return candidate("milestone", "equipment_removal", "future" if future else "past")
     return candidate("milestone", "other", "future" if future else "nearest")
+
+
+_UNTIL_LEADS = {"until", "till", "through", "to", "by"}
+_MANDATE_BEFORE_RE = re.compile(r"\bmandates?\b[^;]{0,120}$", re.IGNORECASE)
+
+
+def _is_mandate_end(left: str) -> bool:
+    # "are to withdraw ... after the mandate ends, by December 31" is the withdrawal's date.
+    if "andate" not in left or not _MANDATE_BEFORE_RE.search(left[-140:]):
+        return False
+    return not WITHDRAWAL_RE.search(left)
+
+
+def _dated_deadline_beside(
+    item: _Analysed, mention: DateMention, clause_start: int, clause_end: int
+) -> bool:
+    return any(
+        other.duration is None
+        and other.nearest is not None
+        and other.lead in _DEADLINE_LEADS
+        and clause_start <= other.start < clause_end
+        for other in item.dates
+    )
 
 
 # A clause with several dates is read once, not once per date.
@@ -1082,15 +1130,57 @@ def _size_score(
     return score
 
 
+_EVENT_END_GAP_RE = re.compile(
+    r"\b(?:end\w*|expir\w*|lapse\w*|run\w*\s+out|over|conclud\w*)\b", re.IGNORECASE
+)
+
+
+def _event_ends(analysed: list[_Analysed]) -> dict[str, datetime.date]:
+    """When the events that durations run from end: "the mandate ... until December 31, 2026".
+
+    The last date the text gives for each event wins, as a later statement replaces an earlier.
+    """
+    nouns = {d.runs_from for item in analysed for d in item.dates if d.runs_from}
+    ends: dict[str, datetime.date] = {}
+    if not nouns:
+        return ends
+    patterns = {noun: re.compile(rf"\b{re.escape(noun)}s?\b", re.IGNORECASE) for noun in nouns}
+    for item in analysed:
+        text, base = item.sentence.text, item.sentence.start
+        for mention in item.dates:
+            if mention.duration or mention.future is None:
+                continue
+            clause_start, _ = _clause_of(item, mention.start)
+            left_start = max(clause_start, mention.start - 150)
+            left = text[left_start - base : mention.start - base]
+            for noun, pattern in patterns.items():
+                named = list(pattern.finditer(left))[-1:]
+                if not named:
+                    continue
+                named_at = left_start + named[0].start()
+                gap = left[named[0].end() :]
+                if WITHDRAWAL_RE.search(gap) or any(
+                    d.runs_from and d.end <= named_at <= d.end + 60 for d in item.dates
+                ):
+                    continue  # "within a year after the mandate ends, by ...": not the end
+                if mention.lead in ("until", "till", "through", "to") or _EVENT_END_GAP_RE.search(
+                    gap
+                ):
+                    ends[noun] = mention.future
+    return ends
+
+
 # -- Step 4: choose -----------------------------------------------------------------------------
-def _withdrawal(pair: _Pair, reference: datetime.date) -> tuple[int, WithdrawalFact]:
+def _withdrawal(
+    pair: _Pair, reference: datetime.date, events: dict[str, datetime.date]
+) -> tuple[int, WithdrawalFact]:
     announced = _choose_announced(pair)
     completed = _choose_completed(pair, reference)
-    deadline = _choose_deadline(pair, announced, reference)
+    deadline = _choose_deadline(pair, announced, reference, events)
     if deadline is None and pair.deadline_is_completion and completed:
         deadline = completed
     personnel = _choose_personnel(pair, reference)
-    milestones = _milestones(pair, announced, reference)
+    milestones = _milestones(pair, announced, reference, events)
     confidence = 0.5
     if "stated" in pair.how:
         confidence += 0.2
@@ -1150,17 +1240,32 @@ def _choose_completed(pair: _Pair, reference: datetime.date) -> DateFact | None:
     return _fact(best)
 
 
+def _duration_end(
+    mention: DateMention,
+    announced: DateFact | None,
+    reference: datetime.date,
+    events: dict[str, datetime.date],
+) -> datetime.date:
+    """ "within one month" runs from the event it names, else the announcement, else today."""
+    if mention.runs_from and mention.runs_from in events:
+        start = events[mention.runs_from]
+    else:
+        start = announced.date if announced and announced.precision == "day" else reference
+    return add_duration(start, *mention.duration)
+
+
 def _choose_deadline(
-    pair: _Pair, announced: DateFact | None, reference: datetime.date
+    pair: _Pair,
+    announced: DateFact | None,
+    reference: datetime.date,
+    events: dict[str, datetime.date],
 ) -> DateFact | None:
     options: list[tuple[_Candidate, datetime.date]] = []
     for c in pair.candidates:
         if c.role != "deadline":
             continue
         if c.mention.duration:
-            amount, unit = c.mention.duration
-            start = announced.date if announced and announced.precision == "day" else reference
-            options.append((c, add_duration(start, amount, unit)))
+            options.append((c, _duration_end(c.mention, announced, reference, events)))
         elif c.date:
             options.append((c, c.date))
     if not options:
@@ -1180,15 +1285,17 @@ def _choose_personnel(pair: _Pair, reference: datetime.date) -> PersonnelFact | 
 
 
 def _milestones(
-    pair: _Pair, announced: DateFact | None, reference: datetime.date
+    pair: _Pair,
+    announced: DateFact | None,
+    reference: datetime.date,
+    events: dict[str, datetime.date],
 ) -> list[MilestoneFact]:
     seen: set[tuple[str, datetime.date | None]] = set()
     milestones: list[MilestoneFact] = []
     for c in pair.candidates:
         date = c.date
         if c.mention.duration:
-            start = announced.date if announced and announced.precision == "day" else reference
-            date = add_duration(start, *c.mention.duration)
+            date = _duration_end(c.mention, announced, reference, events)
         if date is None or (c.kind, date) in seen:
             continue
         seen.add((c.kind, date))
