@@ -350,3 +350,14 @@ def test_it_renders_list_rows_as_drf_renders_the_declared_fields(
             MilestoneSerializer(), Milestone.objects.get(pk=row["id"])
         )
         assert generic == row
+
+
+@pytest.mark.django_db
+def test_it_answers_unknown_api_urls_in_the_error_shape(client):
+    response = client.get("/api/no-such-thing/")
+    assert response.status_code == 404
+    assert response.json() == {
+        "error": {"status": 404, "code": "not_found", "message": "Not found."}
+    }
+    page = client.get("/no-such-page/")
+    assert page.status_code == 404 and page["Content-Type"].startswith("text/html")
