@@ -319,6 +319,8 @@ class Withdrawal(models.Model):
             # Serves merging: find the record for a (party, host) pair.
             models.Index(fields=["party", "host"], name="withdrawal_party_host_idx"),
             models.Index(fields=["updated_at"], name="withdrawal_updated_idx"),
+            # Serves every list in the model's default order (API pages, the dashboard).
+            models.Index(fields=["deadline", "id"], name="withdrawal_deadline_order_idx"),
         ]
         constraints = [
             models.CheckConstraint(
