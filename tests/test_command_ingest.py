@@ -76,3 +76,21 @@ def test_it_refuses_an_impossible_publication_date_before_writing_anything(tmp_p
     assert code != 0
     assert "2024-13-45" in err
     assert Source.objects.count() == 0
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_it_queues_files_for_the_workers_when_a_broker_is_configured(tmp_path, redis_url):
+    import redis
+
+    queue = redis.Redis.from_url(redis_url)
+    queue.delete("tracker")
+    article = tmp_path / "chad.txt"
+    article.write_text(ARTICLE)
+    out, err, code = ingest(str(article), "--published", "2025-01-30")
+    assert code == 0, err
+    assert out.strip().endswith("0 ingested, 1 queued, 0 unchanged, 0 failed")
+    job = IngestJob.objects.get()
+    assert job.state == IngestJob.State.QUEUED
+    assert queue.llen("tracker") == 1
+    queue.delete("tracker")

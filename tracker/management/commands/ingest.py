@@ -1,8 +1,9 @@
-"""`manage.py ingest PATH|URL…`: files, folders and URLs, read in this process.
+"""`manage.py ingest PATH|URL…`: files, folders and URLs become sources and ingest jobs.
 
-Every item is stored and merged here (no worker needed), so the summary is the outcome:
-"N ingested, N unchanged, N failed", each failure with its reason, exit status 1 if any
-failed. A bad item never stops the rest.
+Each job goes to Celery. With a broker (REDIS_URL) the workers read them and the summary
+counts them as queued; on the embedded default, or with --in-process, they are read and
+merged here, so the summary is the outcome: "N ingested, N queued, N unchanged, N failed",
+each failure with its reason, exit status 1 if any failed. A bad item never stops the rest.
 """
 
 import datetime as dt
@@ -12,6 +13,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
+from config.celery import app as celery_app
 from tracker import services
 from tracker.models import IngestJob, Source
 
@@ -60,15 +62,22 @@ class Command(BaseCommand):
         parser.add_argument("items", nargs="+", metavar="PATH|URL", help="files, folders, URLs")
         parser.add_argument("--published", help="publication date of the articles, YYYY-MM-DD")
         parser.add_argument("--origin", default=Source.Origin.UPLOAD, choices=Source.Origin.values)
+        parser.add_argument(
+            "--in-process",
+            action="store_true",
+            help="read and merge here instead of queueing for the workers",
+        )
 
     def handle(self, *args, **options):
         published = parse_published(options["published"])
         items, problems = expand(options["items"])
-        ingested = unchanged = 0
+        ingested = queued = unchanged = 0
+        # Without a broker Celery runs tasks in-process anyway; say so explicitly here.
+        in_process = options["in_process"] or celery_app.conf.task_always_eager
         # The bar goes to stderr and hides itself when stderr is not a terminal.
         bar = tqdm(items, file=sys.stderr, unit="item", disable=None, leave=False)
         for item in bar:
-            outcome, message = self.ingest_one(item, published, options["origin"])
+            outcome, message = self.ingest_one(item, published, options["origin"], in_process)
             with tqdm.external_write_mode(file=sys.stderr):
                 if outcome == "failed":
                     problems.append(message)
@@ -78,15 +87,23 @@ class Command(BaseCommand):
                 ingested += 1
             elif outcome == "unchanged":
                 unchanged += 1
+            elif outcome == "queued":
+                queued += 1
         bar.close()
         for problem in problems:
             self.stderr.write(problem)
-        self.stdout.write(f"{ingested} ingested, {unchanged} unchanged, {len(problems)} failed")
+        counts = [f"{ingested} ingested"]
+        if not in_process:
+            counts.append(f"{queued} queued")
+        counts += [f"{unchanged} unchanged", f"{len(problems)} failed"]
+        self.stdout.write(", ".join(counts))
         if problems:
             raise CommandError(f"{len(problems)} item(s) failed", returncode=1)
 
-    def ingest_one(self, item: str | Path, published: dt.date | None, origin: str):
-        """(outcome, line): outcome is "ingested", "unchanged" or "failed"."""
+    def ingest_one(
+        self, item: str | Path, published: dt.date | None, origin: str, in_process: bool
+    ):
+        """(outcome, line): outcome is "ingested", "queued", "unchanged" or "failed"."""
         try:
             if isinstance(item, Path):
                 source, job = services.source_submit_upload(
@@ -94,16 +111,22 @@ class Command(BaseCommand):
                     data=item.read_bytes(),
                     published_on=published,
                     origin=origin,
-                    enqueue=False,
+                    enqueue=not in_process,
                 )
             else:
-                job = services.source_submit_url(url=item, published_on=published, enqueue=False)
+                job = services.source_submit_url(
+                    url=item, published_on=published, enqueue=not in_process
+                )
         except (OSError, services.IngestError) as exc:
             message = str(exc)
             return "failed", message if str(item) in message else f"{item}: {message}"
         if job is None:
             return "unchanged", f"{item}: unchanged (source {source.pk})"
-        if not job.is_finished:
+        if not in_process:
+            job.refresh_from_db()
+            if not job.is_finished:
+                return "queued", f"{item}: job {job.pk} queued for the workers"
+        elif not job.is_finished:
             services.ingest_job_run(job_id=job.pk, retry=False)
         job.refresh_from_db()
         notes = "".join(f" ({warning})" for warning in job.warnings)
