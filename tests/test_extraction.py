@@ -4,11 +4,21 @@ Plain pytest functions: no Django, no database. Time is injected (`published=`, 
 """
 
 import datetime
+import re
 from pathlib import Path
 
 import pytest
 
-from tracker.extraction import ExtractionError, extract
+from tracker.extraction import (
+    ExtractionError,
+    dates,
+    extract,
+    extractor,
+    fastre,
+    numbers,
+    places,
+    sentences,
+)
 from tracker.extraction.dates import DateContext, find_dates
 from tracker.extraction.numbers import find_force_sizes
 from tracker.extraction.places import find_parties
@@ -606,3 +616,41 @@ def test_it_reads_a_completion_dated_in_the_attribution_clause():
     assert withdrawal.completed_on.phrase == "on Wednesday, March 4"
     assert withdrawal.deadline is None
     assert withdrawal.announced_on is None
+
+
+# -- Speed without changing what is read --------------------------------------------------------
+_GATE_RE = re.compile(r"^\(\?=\(\?i:\[.*?\]\)\)\(\?:(?P<pattern>.*)\)$", re.DOTALL)
+
+
+def _module_patterns():
+    for module in (extractor, dates, numbers, places, sentences):
+        for name, value in vars(module).items():
+            if isinstance(value, re.Pattern):
+                yield f"{module.__name__}.{name}", value
+    for kind, pattern in dates._PATTERNS:
+        yield f"dates.{kind}", pattern
+    for kind, pattern in extractor._CUE_RES:
+        yield f"cue.{kind}", pattern
+
+
+def test_it_gates_patterns_on_their_first_characters_without_changing_their_matches():
+    texts = [path.read_text(encoding="utf-8") for path in sorted(TEXTS.glob("*.txt"))]
+    texts.append("Withdrawal ſoon; KELVIN ſigns, İstanbul and ١٢ digits: ALL CAPS TROOPS LEFT.")
+    gated = 0
+    for name, pattern in _module_patterns():
+        unwrapped = _GATE_RE.match(pattern.pattern)
+        if not unwrapped:
+            continue
+        gated += 1
+        plain = re.compile(unwrapped.group("pattern"), pattern.flags)
+        for text in texts:
+            expected = [m.span() for m in plain.finditer(text)]
+            assert [m.span() for m in pattern.finditer(text)] == expected, name
+    assert gated > 40
+
+
+def test_it_leaves_patterns_it_cannot_gate_as_they_are():
+    assert fastre.compile(r"[a-z]+").pattern == r"[a-z]+"  # already scanned in C
+    assert fastre.compile(r"\w+\s").pattern == r"\w+\s"  # any word character: no gate
+    assert fastre.compile(r"(?:x)?").pattern == r"(?:x)?"  # can match the empty string
+    assert fastre.compile(r"\bwith|\bout", re.I).pattern.startswith("(?=(?i:[ow]))")

@@ -24,6 +24,7 @@ import functools
 import re
 from dataclasses import dataclass, field
 
+from . import fastre
 from .dates import DateContext, DateMention, add_duration, find_dates
 from .model import (
     DateFact,
@@ -55,7 +56,7 @@ class ExtractionError(ValueError):
 # -- Cue words --------------------------------------------------------------------------------
 # Bounded gaps ("{0,5}?") keep every pattern linear: no nested unbounded repetition.
 _GAP = r"(?:\S+\s+){0,5}?"
-WITHDRAWAL_RE = re.compile(
+WITHDRAWAL_RE = fastre.compile(
     r"\bwithdr[ae]w\w*|\bpull(?:s|ed|ing)?[\s-]+(?:out(?:\s+of)?|back)\b|\bpull-?outs?\b|\bpullback\b"
     r"|\bdraw(?:s|ing|n)?[\s-]+down\b|\bdrew\s+down\b|\bdrawdowns?\b"
     r"|\bleav(?:e|es|ing)\b|\bleft\b(?!\s+behind)|\bdepart(?:s|ed|ing|ure)?\b"
@@ -80,34 +81,34 @@ WITHDRAWAL_RE = re.compile(
     re.IGNORECASE,
 )
 # "Coming home" alone does not say from where: such a cue never creates a withdrawal.
-_WEAK_TRIGGER_RE = re.compile(r"home\b|evacuat", re.IGNORECASE)
-_LEAVE_OBJECT_RE = re.compile(r"^(?:leav(?:e|es|ing)|left|quit\w*|exit\w*|vacat\w*)$", re.I)
-ORDER_RE = re.compile(
+_WEAK_TRIGGER_RE = fastre.compile(r"home\b|evacuat", re.IGNORECASE)
+_LEAVE_OBJECT_RE = fastre.compile(r"^(?:leav(?:e|es|ing)|left|quit\w*|exit\w*|vacat\w*)$", re.I)
+ORDER_RE = fastre.compile(
     r"\b(?:order(?:s|ed)?|demand(?:s|ed)?|ask(?:s|ed)?|told|tells?|gave|gives?|given|"
     r"request(?:s|ed)?|urg(?:e|es|ed)|call(?:s|ed)\s+on|instruct(?:s|ed)?|expel(?:s|led|ling)?|"
     r"kick(?:s|ed)?\s+out)\b",
     re.IGNORECASE,
 )
-_EXPEL_RE = re.compile(r"^(?:expel|kick)", re.IGNORECASE)
-_LEAVE_AFTER_ORDER_RE = re.compile(
+_EXPEL_RE = fastre.compile(r"^(?:expel|kick)", re.IGNORECASE)
+_LEAVE_AFTER_ORDER_RE = fastre.compile(
     r"\b(?:leave|withdraw|depart|quit|exit|go\s+home|pull\s+out|out)\b", re.IGNORECASE
 )
-MILITARY_RE = re.compile(
+MILITARY_RE = fastre.compile(
     rf"\b(?:{FORCE_NOUNS}|military|army|troop|soldier|mission|bases?|garrison|contingent|"
     r"battalions?|brigades?|peacekeeping|convoy|task\s+force|units|guards|checkpoints?)\b",
     re.IGNORECASE,
 )
-_NON_MILITARY_OBJECT_RE = re.compile(
+_NON_MILITARY_OBJECT_RE = fastre.compile(
     r"\b(?:ambassador|envoy|diplomats?|embassy|citizens|nationals|civilians|staff|aid\s+workers)\b",
     re.IGNORECASE,
 )
-EVENT_NOUN_RE = re.compile(
+EVENT_NOUN_RE = fastre.compile(
     r"\b(?:request|demand|decision|order|announcement|notice|letter|ultimatum|agreement|"
     r"accords?|deal|resolution|vote|ceremony|timetable|timeline|deadline|operations|mission|"
     r"presence|transition|drawdown)\b",
     re.IGNORECASE,
 )
-DEPLOYMENT_RE = re.compile(
+DEPLOYMENT_RE = fastre.compile(
     r"\b(?:send(?:s|ing)?|sent|deploy(?:s|ed|ing|ment|ments)?|dispatch\w*|reinforc\w*|"
     r"station(?:s|ed|ing)?|exercises?|drills?|rotat\w*|bolster\w*)\b",
     re.IGNORECASE,
@@ -126,7 +127,7 @@ _RELEVANT_STEMS = (
 ).split()
 _STEM4 = {stem[:4] for stem in _RELEVANT_STEMS if len(stem) >= 4}
 _SHORT_WORDS = {stem for stem in _RELEVANT_STEMS if len(stem) < 4}
-_WORD_RE = re.compile(r"[a-z]+")
+_WORD_RE = fastre.compile(r"[a-z]+")
 
 
 def _is_relevant(sentence: str) -> bool:
@@ -135,54 +136,54 @@ def _is_relevant(sentence: str) -> bool:
     )
 
 
-_HOST_FROM_RE = re.compile(
+_HOST_FROM_RE = fastre.compile(
     r"^[^;:!?]{0,80}?\b(?:from|out\s+of)\s+(?:the\s+)?(?:[a-z][\w-]*\s+){0,2}$", re.IGNORECASE
 )
-_HOST_PRESENCE_RE = re.compile(
+_HOST_PRESENCE_RE = fastre.compile(
     r"^[^;:!?]{0,80}?\b(?:mission|presence|operations?|deployment|bases?|sites?|camps?|troops|"
     r"forces|contingent|garrison)(?:\s+of\s+[^,;]{0,60}?)?\s+in\s+(?:the\s+)?$",
     re.IGNORECASE,
 )
-_HOST_DIRECT_RE = re.compile(r"^\s+(?:the\s+)?$")
-_HOST_HANDOVER_RE = re.compile(r"^\s+to\s+(?:the\s+)?$", re.IGNORECASE)
-_HANDOVER_RE = re.compile(r"^(?:hand|return)", re.IGNORECASE)
-_HOST_HANDED_TO_RE = re.compile(r"^[^;:!?]{0,80}?\bto\s+(?:the\s+)?$", re.IGNORECASE)
-_UNNAMED_PLACE_RE = re.compile(
+_HOST_DIRECT_RE = fastre.compile(r"^\s+(?:the\s+)?$")
+_HOST_HANDOVER_RE = fastre.compile(r"^\s+to\s+(?:the\s+)?$", re.IGNORECASE)
+_HANDOVER_RE = fastre.compile(r"^(?:hand|return)", re.IGNORECASE)
+_HOST_HANDED_TO_RE = fastre.compile(r"^[^;:!?]{0,80}?\bto\s+(?:the\s+)?$", re.IGNORECASE)
+_UNNAMED_PLACE_RE = fastre.compile(
     r"^\s+(?:the\s+)?(?:(?:city|town|region|province|country|capital|area|port|village|"
     r"district|territory|bank|base|enclave|island)\b|[A-Z][\w'’-]+)"
 )
-_NOT_A_HOST_AFTER_RE = re.compile(
+_NOT_A_HOST_AFTER_RE = fastre.compile(
     r"^['’]?\s*(?:Agreement|Accord|Treaty|Convention|Club|Summit|Declaration|Protocol|"
     r"agreement|accord|treaty|talks|deal|pact|process)\b"
 )
-_ADJECTIVE_HOST_NOUN_RE = re.compile(
+_ADJECTIVE_HOST_NOUN_RE = fastre.compile(
     r"^\s+(?:territory|soil|army|military|armed\s+forces|authorities|forces|government|side|"
     r"bases?|capital|airspace|border)\b",
     re.IGNORECASE,
 )
-_END_OF_MISSION_BEFORE_RE = re.compile(
+_END_OF_MISSION_BEFORE_RE = fastre.compile(
     r"\b(?:mission|presence|deployment|operations?)(?:\s+of\s+[^,;]{0,60}?)?\s+in\s+(?:the\s+)?$",
     re.IGNORECASE,
 )
-_END_OF_MISSION_AFTER_RE = re.compile(
+_END_OF_MISSION_AFTER_RE = fastre.compile(
     r"^\s+(?:to\s+(?:a\s+close|an\s+end)|(?:is|was|will|would|shall)\s+(?:\w+\s+){0,2}?"
     r"(?:end|close|over|terminated|conclude))",
     re.IGNORECASE,
 )
-_FORCE_AFTER_PARTY_RE = re.compile(
+_FORCE_AFTER_PARTY_RE = fastre.compile(
     rf"^\s+(?:[\w.-]+\s+){{0,3}}?(?:{FORCE_NOUNS}|soldier|troop|contingent|military|army)\b",
     re.IGNORECASE,
 )
-_FORCES_IN_RE = re.compile(
+_FORCES_IN_RE = fastre.compile(
     r"^\s+(?:\w+\s+){0,2}?(?:forces|troops|soldiers|military|contingent)\s+in\s+(?:the\s+)?$",
     re.IGNORECASE,
 )
 # "N'DJAMENA — ", "CAMP VIRGINIA, Kuwait — ", "Niamey, 19 May 2024 — ": where, not who.
-_DATELINE_RE = re.compile(
+_DATELINE_RE = fastre.compile(
     r"^[A-Z][A-Z'’.\- ]{2,40}(?:,\s*[A-Za-z.'’ -]{2,40})?\s+[—–-]{1,2}\s+"
     r"|^[A-Z][\w'’.\- ]{1,40},\s+[\w ,]{6,30}?\s+[—–-]{1,2}\s"
 )
-_CLAUSE_BREAK_RE = re.compile(
+_CLAUSE_BREAK_RE = fastre.compile(
     r";|\s[—–]\s|,\s+(?=(?:and|but|while|whereas|after|before|although|though|amid)\s)"
     r"|,\s+(?=(?:down|up)\s+from\b|compared\s+(?:with|to)\b)"
 )
@@ -229,25 +230,25 @@ _CUES = [
     ("equipment", r"\b(?:remov\w*\s+(?:\S+\s+){0,6}?equipment|equipment)\b"),
     ("other", r"\b(?:ceas\w*|halt\w*|stop\w*)\b"),
 ]
-_CUE_RES = [(kind, re.compile(pattern, re.IGNORECASE)) for kind, pattern in _CUES]
-_DISTRACTOR_BEFORE_RE = re.compile(
+_CUE_RES = [(kind, fastre.compile(pattern, re.IGNORECASE)) for kind, pattern in _CUES]
+_DISTRACTOR_BEFORE_RE = fastre.compile(
     r"\b(?:coups?|elections?|independence|established|founded|created|set\s+up|surveys?|polls?|"
     r"invasion|invaded|born|anniversary|peak|height|surge|mandates?|renew\w*|expir\w*|since|"
     # A comma closes the distractor: "after the mandate ends, by December 31" is a deadline.
     r"deployed|arrived|took\s+power|seized\s+power)[^\w,;]+(?:\w+[^\w,;]+){0,2}$",
     re.IGNORECASE,
 )
-_DEADLINE_AFTER_RE = re.compile(
+_DEADLINE_AFTER_RE = fastre.compile(
     r"^\s*(?:as\s+(?:the|a|its|their)\s+(?:\w+\s+)?)?(?:deadline|cut-?off|target\s+date)\b",
     re.IGNORECASE,
 )
-_DEADLINE_BEFORE_RE = re.compile(
+_DEADLINE_BEFORE_RE = fastre.compile(
     r"(?:deadline\s+(?:of|on|is|was|for|set\s+for)|(?:scheduled|due|set|slated|planned)\s+"
     r"(?:to\s+(?:be\s+)?\w+\s+)?(?:for|on|by|in))\s+(?:the\s+)?$",
     re.IGNORECASE,
 )
 _DEADLINE_LEADS = {"by", "until", "till", "no later than", "not later than", "before"}
-_SUPERSEDED_RE = re.compile(
+_SUPERSEDED_RE = fastre.compile(
     r"\b(?:miss(?:es|ed|ing)?|original(?:ly)?|initial(?:ly)?|superseded|instead\s+of|"
     r"push\w*\s+back|postpon\w*|extend\w*|extension|brought\s+forward|"
     r"(?:mov|bring|brought|push)\w*\s+(?:\S+\s+){0,2}?(?:forward|up)|"
@@ -258,50 +259,50 @@ _SUPERSEDED_RE = re.compile(
     r"previous(?:ly)?\s+(?:\w+\s+)?deadline|earlier\s+deadline|old\s+deadline)\b",
     re.IGNORECASE,
 )
-_NEW_DEADLINE_BEFORE_RE = re.compile(
+_NEW_DEADLINE_BEFORE_RE = fastre.compile(
     r"\b(?:extend\w*|push\w*\s+back|postpon\w*|mov\w*|delay\w*|brought\s+forward|"
     r"bring\w*\s+(?:\S+\s+){0,2}?forward|push\w*\s+(?:\S+\s+){0,2}?back|shift\w*|chang\w*|"
     r"advanc\w*|reset|revis\w*)\b",
     re.IGNORECASE,
 )
-_FUTURE_RE = re.compile(
+_FUTURE_RE = fastre.compile(
     r"\b(?:will|would|shall|is\s+to|are\s+to|due\s+to|expected\s+to|scheduled|plans?\s+to|"
     r"planned|set\s+to|must|is\s+to\s+be|have\s+until|has\s+until|to\s+be|on\s+track)\b",
     re.IGNORECASE,
 )
-_PAST_COMPLETION_RE = re.compile(
+_PAST_COMPLETION_RE = fastre.compile(
     r"\b(?:had|have|has)\s+(?:\w+\s+)?(?:finished|completed|left|withdrawn|pulled|departed|gone)\b"
     r"|(?<!\bbe\s)(?<!\bbeen\s)\b(?:completed|finished)\b",
     re.IGNORECASE,
 )
-_COMPLETION_MARKER_RE = re.compile(
+_COMPLETION_MARKER_RE = fastre.compile(
     r"\b(?:complet\w*|finish\w*|final|last|ending|ended|to\s+a\s+close|to\s+an\s+end|all)\b",
     re.IGNORECASE,
 )
-_PARTIAL_RE = re.compile(
+_PARTIAL_RE = fastre.compile(
     r"\b(?:first|some|part\s+of|batch|group|convoy|initial|contingent\s+of)\b", re.IGNORECASE
 )
-_CIVILIAN_RE = re.compile(
+_CIVILIAN_RE = fastre.compile(
     r"\b(?:civilians?|citizens|nationals|residents|families|diplomats?|ambassador|envoy|"
     r"embassy|aid\s+workers|expatriates|contractors)\b",
     re.IGNORECASE,
 )
-_FORCE_WORD_RE = re.compile(rf"\b(?:{FORCE_NOUNS}|soldier|troop)\b", re.IGNORECASE)
-_PHASE_RE = re.compile(
+_FORCE_WORD_RE = fastre.compile(rf"\b(?:{FORCE_NOUNS}|soldier|troop)\b", re.IGNORECASE)
+_PHASE_RE = fastre.compile(
     r"\b(?:first|second|third|initial|next)\s+(?:phase|stage|step|batch|group|wave|contingent)\b",
     re.IGNORECASE,
 )
-_ONE_BASE_RE = re.compile(
+_ONE_BASE_RE = fastre.compile(
     r"\bfrom\s+(?:the\s+)?(?:[A-Z][\w'’-]*\s+){0,3}?(?:Air\s+Base|Base|Camp|Airfield|Outpost)\b"
 )
-_DEADLINE_IS_COMPLETION_RE = re.compile(
+_DEADLINE_IS_COMPLETION_RE = fastre.compile(
     r"\b(?:(?:final|last)\s+day\s+allowed|deadline\s+day|on\s+the\s+day\s+of\s+the\s+deadline|"
     r"on\s+the\s+deadline|met\s+the\s+deadline)\b",
     re.IGNORECASE,
 )
 
 # -- Force-size filters -----------------------------------------------------------------------
-_SIZE_VETO_RE = re.compile(
+_SIZE_VETO_RE = fastre.compile(
     r"\b(?:convoys?|killed|dead|died|deaths?|wounded|injur\w*|casualt\w*|captured|missing|"
     r"evacuees|refugees|ceiling|capped|cap|limit|maximum|authori[sz]ed\s+(?:strength|level)|"
     r"residual|additional|extra|reinforc\w*|dispatch\w*|send(?:s|ing)?|"
@@ -309,13 +310,13 @@ _SIZE_VETO_RE = re.compile(
     r"remain\s+behind)\b",
     re.IGNORECASE,
 )
-_SIZE_MORE_RE = re.compile(r"^\s*more\b", re.IGNORECASE)
-_SIZE_PART_RE = re.compile(
+_SIZE_MORE_RE = fastre.compile(r"^\s*more\b", re.IGNORECASE)
+_SIZE_PART_RE = fastre.compile(
     r"\b(?:first|last|final|next)\s+(?:\w+\s+)?(?:convoy|group|batch|contingent|flight|"
     r"rotation|wave|column)\b",
     re.IGNORECASE,
 )
-_PEAK_RE = re.compile(r"\b(?:peak|height|at\s+most|maximum)\b", re.IGNORECASE)
+_PEAK_RE = fastre.compile(r"\b(?:peak|height|at\s+most|maximum)\b", re.IGNORECASE)
 
 
 # -- Working records --------------------------------------------------------------------------
@@ -401,7 +402,9 @@ def extract(
     )
 
 
-_DATELINE_DATE_RE = re.compile(r"^[A-Z][\w'’.\- ]{1,40},\s+(?P<date>[\w ,]{6,30}?)\s+[—–-]{1,2}\s")
+_DATELINE_DATE_RE = fastre.compile(
+    r"^[A-Z][\w'’.\- ]{1,40},\s+(?P<date>[\w ,]{6,30}?)\s+[—–-]{1,2}\s"
+)
 
 
 def _reference_from_dateline(
@@ -506,7 +509,10 @@ def _sentence_hits(item: _Analysed) -> list[_Hit]:
     for clause_start, clause_end in item.clauses:
         clause = text[clause_start - base : clause_end - base]
         mentions = [m for m in item.parties if clause_start <= m.start < clause_end]
-        for trigger in WITHDRAWAL_RE.finditer(clause):
+        if not mentions:  # a clause that names no party states no pair
+            continue
+        triggers = list(WITHDRAWAL_RE.finditer(clause))
+        for trigger in triggers:
             hits.extend(_withdrawal_hits(clause, clause_start, trigger, mentions))
         for order in ORDER_RE.finditer(clause):
             hit = _order_hit(clause, clause_start, order, mentions)
@@ -518,7 +524,7 @@ def _sentence_hits(item: _Analysed) -> list[_Hit]:
             hit = hit or _forces_in_hit(clause, clause_start, mention, mentions)
             if hit:
                 hits.append(hit)
-        if WITHDRAWAL_RE.search(clause):
+        if triggers:
             for mention in mentions:
                 if mention.party.mission_host:
                     hits.append(
@@ -579,7 +585,7 @@ def _withdrawal_hits(
     return []
 
 
-_NOT_A_PLACE_RE = re.compile(
+_NOT_A_PLACE_RE = fastre.compile(
     r"^\s+(?:\S+\s+){0,3}?(?:the\s+)?(?:\w+\s+)?(?:treaty|agreement|accord|deal|talks|pact|"
     r"convention|organi[sz]ation|union|alliance|bloc|club|race|election|negotiations|"
     r"coalition\s+government|government|cabinet|league|court)\b",
@@ -587,7 +593,7 @@ _NOT_A_PLACE_RE = re.compile(
 )
 
 
-_OF_ARMED_PARTY_RE = re.compile(
+_OF_ARMED_PARTY_RE = fastre.compile(
     # "the withdrawal of the roughly 1,000 French soldiers": sizes and qualifiers may intervene.
     rf"^\s+of\s+(?:the\s+|its\s+|their\s+)?(?:(?:last|remaining|all|some|about|roughly|around|"
     rf"nearly|almost|approximately|estimated|[\d,.]+)\s+){{0,3}}[A-Z][\w.'’-]*\s+(?:{FORCE_NOUNS})\b"
@@ -605,7 +611,7 @@ def _can_be_host(clause: str, base: int, mention: PartyMention) -> bool:
     return True
 
 
-_LIST_GAP_RE = re.compile(r"^[\s,]*(?:(?:in|at|by|on|and|or)\b[\s,]*){0,3}$", re.IGNORECASE)
+_LIST_GAP_RE = fastre.compile(r"^[\s,]*(?:(?:in|at|by|on|and|or)\b[\s,]*){0,3}$", re.IGNORECASE)
 
 
 def _listed_after(
@@ -626,7 +632,7 @@ def _listed_after(
     return listed
 
 
-_DATE_WORDS_RE = re.compile(
+_DATE_WORDS_RE = fastre.compile(
     r"\b(?:the\s+)?(?:(?:end|beginning|start|middle)\s+of\s+)?(?:that\s+|the\s+same\s+|last\s+|"
     r"this\s+|next\s+)?(?:year|month|(?:19|20)\d\d|January|February|March|April|May|June|July|"
     r"August|September|October|November|December|\d{1,2}(?:st|nd|rd|th)?)\b",
@@ -709,7 +715,7 @@ def _end_of_mission_hit(
     return _Hit(before[-1].party, mention.code, mention.start, "stated")
 
 
-_WITHDRAWAL_NOUN_AFTER_RE = re.compile(
+_WITHDRAWAL_NOUN_AFTER_RE = fastre.compile(
     r"^\s+(?:troop\s+|military\s+)?(?:withdrawal|pull-?out|pullback|drawdown|exit|departure)\b",
     re.IGNORECASE,
 )
@@ -729,12 +735,12 @@ def _named_withdrawal_hit(
     return _Hit(before[-1].party, mention.code, mention.start, "stated")
 
 
-_FORCES_IN_BEFORE_RE = re.compile(
+_FORCES_IN_BEFORE_RE = fastre.compile(
     r"\b(?:troops|forces|soldiers|contingent|personnel|presence|mission|peacekeepers)\s+"
     r"(?:(?:based|stationed|deployed|serving)\s+)?in\s+(?:the\s+)?$",
     re.IGNORECASE,
 )
-_WITHDRAW_VERB_AFTER_RE = re.compile(
+_WITHDRAW_VERB_AFTER_RE = fastre.compile(
     r"^,?\s+(?:\w+\s+){0,3}?(?:withdraw\w*|leav(?:e|es|ing)|left|pull(?:s|ed|ing)?\s+out|"
     r"depart\w*|be\s+withdrawn|(?:come|go|return|be\s+brought)\s+home|exit\w*|quit)\b",
     re.IGNORECASE,
@@ -872,7 +878,7 @@ def _targets(item: _Analysed, pairs: dict[tuple[str, str], _Pair]):
     return [(p, item.sentence.start, end) for p in chosen]
 
 
-_LOCATIVE_BEFORE_RE = re.compile(r"\b(?:in|to|from|into|of)\s+(?:the\s+)?$", re.IGNORECASE)
+_LOCATIVE_BEFORE_RE = fastre.compile(r"\b(?:in|to|from|into|of)\s+(?:the\s+)?$", re.IGNORECASE)
 
 
 def _clause_of(item: _Analysed, offset: int) -> tuple[int, int]:
@@ -980,7 +986,7 @@ def _date_candidate(item: _Analysed, mention: DateMention) -> _Candidate | None:
 
 
 _UNTIL_LEADS = {"until", "till", "through", "to", "by"}
-_MANDATE_BEFORE_RE = re.compile(r"\bmandates?\b[^;]{0,120}$", re.IGNORECASE)
+_MANDATE_BEFORE_RE = fastre.compile(r"\bmandates?\b[^;]{0,120}$", re.IGNORECASE)
 
 
 def _is_mandate_end(left: str) -> bool:
@@ -1031,13 +1037,13 @@ def _is_past(mention: DateMention) -> bool:
     return mention.past is not None and mention.past == mention.future
 
 
-_PLANNED_BEFORE_RE = re.compile(
+_PLANNED_BEFORE_RE = fastre.compile(
     r"\b(?:to|will|would|must|should|shall)\s+(?:\w+\s+)?$", re.IGNORECASE
 )
 
 
 # "announced the withdrawal on October 21": a noun is no event of its own when a verb governs it.
-_EVENT_NOUN_CUE_RE = re.compile(
+_EVENT_NOUN_CUE_RE = fastre.compile(
     r"(?:withdrawals?|pull-?outs?|departures?|exits?|drawdowns?|handovers?|hand-overs?)$",
     re.IGNORECASE,
 )
@@ -1075,7 +1081,7 @@ def _nearest_cue(left: str, right: str) -> str | None:
     return best_right[1] if best_right else None
 
 
-_REDUCTION_RE = re.compile(
+_REDUCTION_RE = fastre.compile(
     rf"\b(?:reduc\w*|cut\w*|draw\w*\s+down|drawdown|lower\w*|trim\w*|shrink\w*|bring\w*\s+down)"
     rf"\b[^.;]{{0,80}}?\bfrom\s+(?:(?P<qual>{QUALIFIER_WORDS})\s+)?(?P<before>{NUMBER})\b"
     rf"(?:\s+[\w.-]+){{0,3}}?\s+to\s+(?:(?:about|around|roughly|some)\s+)?(?P<after>{NUMBER})\b",
@@ -1130,7 +1136,7 @@ def _size_score(
     return score
 
 
-_EVENT_END_GAP_RE = re.compile(
+_EVENT_END_GAP_RE = fastre.compile(
     r"\b(?:end\w*|expir\w*|lapse\w*|run\w*\s+out|over|conclud\w*)\b", re.IGNORECASE
 )
 
@@ -1314,7 +1320,7 @@ def _shorten(text: str, limit: int = 200) -> str:
 
 
 # -- Deployments --------------------------------------------------------------------------------
-_DEPLOY_TO_RE = re.compile(r"\b(?:to|into|in)\s+(?:the\s+)?$", re.IGNORECASE)
+_DEPLOY_TO_RE = fastre.compile(r"\b(?:to|into|in)\s+(?:the\s+)?$", re.IGNORECASE)
 
 
 def _deployments(analysed: list[_Analysed], pairs: dict) -> list[DeploymentFact]:

@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from . import fastre
+
 UNITS = {
     "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
     "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13,
@@ -54,7 +56,7 @@ _NOT_MODIFIERS = (
     r"been|have|has|had|will|would|deadline|days?|weeks?|months?|years?"
 )
 _MODIFIERS = rf"(?:(?!(?:{_NOT_MODIFIERS})\b)[A-Za-z][\w.'’-]*\s+){{0,4}}?"
-FORCE_SIZE_RE = re.compile(
+FORCE_SIZE_RE = fastre.compile(
     rf"(?:\b(?P<qual>{_QUALIFIER})\s+)?(?:the\s+|its\s+|their\s+|all\s+)?"
     rf"\b(?P<num>{NUMBER})(?:-strong\s+(?:force|contingent|mission)\b|\s+{_MODIFIERS}(?P<noun>{FORCE_NOUNS})\b)"
     rf"|\b(?:force|contingent|deployment|presence|garrison|mission)\s+(?:that\s+)?"
@@ -64,17 +66,17 @@ FORCE_SIZE_RE = re.compile(
 )
 
 
-_AFTER_MONTH_RE = re.compile(
+_AFTER_MONTH_RE = fastre.compile(
     r"\b(?:January|February|March|April|May|June|July|August|September|October|November|"
     r"December|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\.?\s+$"
 )
 # "in 2013 troops arrived": a bare year is not a force size unless a qualifier says so.
-_LOOKS_LIKE_YEAR_RE = re.compile(r"(?:19|20)\d\d")
+_LOOKS_LIKE_YEAR_RE = fastre.compile(r"(?:19|20)\d\d")
 
 
 # Where a force size can be: a run of digits or a scale word. The full pattern then runs on a
 # short window around each, which is far cheaper than scanning the whole sentence with it.
-_NUMBER_ANCHOR_RE = re.compile(r"(?<![\d,.])\d|(?i:thousand|hundred|million)")
+_NUMBER_ANCHOR_RE = fastre.compile(r"(?<![\d,.])\d|(?i:thousand|hundred|million)")
 _WINDOW_BEFORE = 45
 _WINDOW_AFTER = 140
 

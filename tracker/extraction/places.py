@@ -9,11 +9,11 @@ word.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import pycountry
 
+from . import fastre
 from .model import PartyRef
 
 # Names whose pycountry form reads badly in a report.
@@ -265,7 +265,7 @@ class PartyMention:
 
 # Word tokens: dotted abbreviations ("U.S.", "U.S.S.R."), then words with inner apostrophes
 # ("N'Djamena") but not the possessive "'s".
-TOKEN_RE = re.compile(r"(?:[A-Za-z]\.){2,}|\w+(?:['’](?![sS]\b)\w+)*")
+TOKEN_RE = fastre.compile(r"(?:[A-Za-z]\.){2,}|\w+(?:['’](?![sS]\b)\w+)*")
 MAX_NAME_TOKENS = 8
 
 
@@ -346,7 +346,7 @@ for _name in GAZETTEER:
     _first, _size = _name.split(" ")[0], _name.count(" ") + 1
     NAME_LENGTHS[_first] = max(NAME_LENGTHS.get(_first, 0), _size)
 # Words of one name are joined by spaces, hyphens or dashes, never by commas.
-_GLUE_RE = re.compile(r"[\s\-–]{0,3}")
+_GLUE_RE = fastre.compile(r"[\s\-–]{0,3}")
 STATES = {p.ref.code: p.ref for p in GAZETTEER.values() if p.ref.kind == "state"}
 ORGANISATION_PARTIES = {p.ref.code: p for p in GAZETTEER.values() if p.ref.kind == "organisation"}
 # Lower-case common words that happen to be names ("coalition" is kept: it names a party).
@@ -363,36 +363,33 @@ def find_parties(text: str, offset: int = 0) -> list[PartyMention]:
     lowered = text.replace("’", "'").lower()
     if len(lowered) != len(text):  # a rare letter whose lower case is longer: keep offsets
         lowered = "".join(c.lower()[:1] for c in text.replace("’", "'"))
-    tokens = [(m.group(), m.start(), m.end()) for m in TOKEN_RE.finditer(text)]
-    keys = [lowered[start:end] for _, start, end in tokens]
+    # The lower-cased text has the same tokens at the same offsets; findall runs in C, and the
+    # offsets are only worked out when some word can start a name.
+    keys = TOKEN_RE.findall(lowered)
+    starts = [i for i, key in enumerate(keys) if key in NAME_LENGTHS]
     mentions: list[PartyMention] = []
-    i = 0
-    while i < len(tokens):
-        longest = NAME_LENGTHS.get(keys[i])
-        if longest is None:  # most words start no name: one dictionary probe each
-            i += 1
+    if not starts:
+        return mentions
+    tokens = [m.span() for m in TOKEN_RE.finditer(lowered)]
+    taken_until = 0
+    for i in starts:
+        if i < taken_until:
             continue
-        found = None
-        for size in range(min(longest, len(tokens) - i), 0, -1):
+        for size in range(min(NAME_LENGTHS[keys[i]], len(tokens) - i), 0, -1):
             party = GAZETTEER.get(" ".join(keys[i : i + size]))
             if party is None:
                 continue
-            gaps = (text[tokens[j][2] : tokens[j + 1][1]] for j in range(i, i + size - 1))
+            gaps = (text[tokens[j][1] : tokens[j + 1][0]] for j in range(i, i + size - 1))
             if not all(_GLUE_RE.fullmatch(gap) for gap in gaps):
                 continue
-            words = [t[0] for t in tokens[i : i + size]]
-            if not _looks_like_name(words, text, tokens[i][1], tokens[i + size - 1][2]):
+            words = [text[start:end] for start, end in tokens[i : i + size]]
+            if not _looks_like_name(words, text, tokens[i][0], tokens[i + size - 1][1]):
                 continue
-            found = (party, size)
-            break
-        if found:
-            party, size = found
             mentions.append(
-                PartyMention(party, offset + tokens[i][1], offset + tokens[i + size - 1][2])
+                PartyMention(party, offset + tokens[i][0], offset + tokens[i + size - 1][1])
             )
-            i += size
-        else:
-            i += 1
+            taken_until = i + size
+            break
     return mentions
 
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
+
+from . import fastre
 
 # Abbreviations after which a full stop does not end a sentence.
 ABBREVIATIONS = {
@@ -15,8 +16,8 @@ ABBREVIATIONS = {
 MAX_SENTENCE_CHARS = 3000
 
 # Only the first mark of a run may start a match: "....." costs one pass, not one per dot.
-_BOUNDARY_RE = re.compile(r"(?<![.!?])[.!?]++[\"'”’)\]]*(?=\s+[\"'“‘(\[]?[A-Z0-9])|\n+")
-_WORD_BEFORE_RE = re.compile(r"(?<!\w)([A-Za-z.]+)$")
+_BOUNDARY_RE = fastre.compile(r"(?<![.!?])[.!?]++[\"'”’)\]]*(?=\s+[\"'“‘(\[]?[A-Z0-9])|\n+")
+_WORD_BEFORE_RE = fastre.compile(r"(?<!\w)([A-Za-z.]+)$")
 
 
 @dataclass(frozen=True)
