@@ -164,7 +164,12 @@ def test_it_lists_parties_countries_deployments_feeds_and_jobs(client, niger_wit
         party=niger_withdrawal.party, host=niger_withdrawal.host, personnel=1100
     )
     Feed.objects.create(url="https://news.example.org/feed.xml")
-    IngestJob.objects.create(kind=IngestJob.Kind.TEXT, label="pasted text")
+    IngestJob.objects.create(
+        kind=IngestJob.Kind.TEXT,
+        label="pasted text",
+        warnings=["invalid UTF-8 bytes were replaced"],
+        timings={"extracting": 0.012},
+    )
 
     parties = client.get("/api/parties/").json()["results"]
     assert {p["code"] for p in parties} == {"US", "NE", "MINUSMA"}
@@ -178,6 +183,8 @@ def test_it_lists_parties_countries_deployments_feeds_and_jobs(client, niger_wit
     assert client.get("/api/feeds/").json()["results"][0]["url"].endswith("feed.xml")
     job = client.get("/api/ingest-jobs/").json()["results"][0]
     assert job["state"] == "queued"
+    assert job["warnings"] == ["invalid UTF-8 bytes were replaced"]
+    assert job["timings"] == {"extracting": 0.012}
     assert client.get(job["url"]).json()["id"] == job["id"]
     revisions = client.get("/api/deadline-revisions/").json()["results"]
     assert revisions[0]["deadline"] == "2024-09-15" and revisions[0]["precision"] == "day"
