@@ -650,7 +650,7 @@ def test_it_gates_patterns_on_their_first_characters_without_changing_their_matc
 
 
 def test_it_leaves_patterns_it_cannot_gate_as_they_are():
-    assert fastre.compile(r"[a-z]+").pattern == r"[a-z]+"  # already scanned in C
+    assert fastre.compile(r"troops?").pattern == r"troops?"  # already scanned in C
     assert fastre.compile(r"\w+\s").pattern == r"\w+\s"  # any word character: no gate
     assert fastre.compile(r"(?:x)?").pattern == r"(?:x)?"  # can match the empty string
     assert fastre.compile(r"\bwith|\bout", re.I).pattern.startswith("(?=(?i:[ow]))")
