@@ -228,6 +228,9 @@ _ANCHORS = {
     "year": re.compile(r"(?<!\d)\d{4}(?!\d)"),
     "relative_period": re.compile(r"(?i:year|month)"),
     "weekday": re.compile(r"(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day"),
+    # "within the next twelve months", "three weeks ago": the unit word is inside every match.
+    "ago": re.compile(r"(?i:ago)\b"),
+    "duration": re.compile(r"(?i:hour|day|week|month|year)s?\b"),
 }
 _BEFORE, _AFTER = 45, 60
 
