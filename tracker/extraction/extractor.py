@@ -805,16 +805,21 @@ def _attach(item: _Analysed, pairs: dict[tuple[str, str], _Pair], reference: dat
     targets = _targets(item, pairs)
     if not targets:
         return
+    # What a sentence says about its dates does not depend on the pair: read it once, even
+    # when the sentence is about several withdrawals ("out of Mali, Burkina Faso and Niger").
+    deadline_is_completion = bool(_DEADLINE_IS_COMPLETION_RE.search(item.sentence.text))
+    reduction = _reduction(item)
+    candidates: dict[int, _Candidate | None] = {}
     for pair, segment_start, segment_end in targets:
         pair.sentences += 1
-        if _DEADLINE_IS_COMPLETION_RE.search(item.sentence.text):
+        if deadline_is_completion:
             pair.deadline_is_completion = True
-        for mention in item.dates:
+        for index, mention in enumerate(item.dates):
             if segment_start <= mention.start < segment_end:
-                candidate = _date_candidate(item, mention)
-                if candidate:
-                    pair.candidates.append(candidate)
-        reduction = _reduction(item)
+                if index not in candidates:
+                    candidates[index] = _date_candidate(item, mention)
+                if candidates[index]:
+                    pair.candidates.append(candidates[index])
         if reduction and segment_start <= reduction.start < segment_end:
             pair.sizes.append((5, reduction.start, reduction, item.evidence))
         for size in item.sizes:
