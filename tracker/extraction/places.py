@@ -340,11 +340,13 @@ def _build_gazetteer() -> dict[str, Party]:
 
 
 GAZETTEER = _build_gazetteer()
-# First word of every name -> the most words a name starting with it has.
-NAME_LENGTHS: dict[str, int] = {}
+# The first words of every name ("the", "the united", "the united kingdom", ...): a name is
+# looked up only while the words read so far can still begin one, so a common first word such
+# as "the" costs one probe, not one per length of the longest name it starts.
+NAME_PREFIXES: set[str] = set()
 for _name in GAZETTEER:
-    _first, _size = _name.split(" ")[0], _name.count(" ") + 1
-    NAME_LENGTHS[_first] = max(NAME_LENGTHS.get(_first, 0), _size)
+    _words = _name.split(" ")
+    NAME_PREFIXES.update(" ".join(_words[:_k]) for _k in range(1, len(_words) + 1))
 # Words of one name are joined by spaces, hyphens or dashes, never by commas.
 _GLUE_RE = fastre.compile(r"[\s\-–]{0,3}")
 STATES = {p.ref.code: p.ref for p in GAZETTEER.values() if p.ref.kind == "state"}
@@ -366,7 +368,7 @@ def find_parties(text: str, offset: int = 0) -> list[PartyMention]:
     # The lower-cased text has the same tokens at the same offsets; findall runs in C, and the
     # offsets are only worked out when some word can start a name.
     keys = TOKEN_RE.findall(lowered)
-    starts = [i for i, key in enumerate(keys) if key in NAME_LENGTHS]
+    starts = [i for i, key in enumerate(keys) if key in NAME_PREFIXES]
     mentions: list[PartyMention] = []
     if not starts:
         return mentions
@@ -375,10 +377,18 @@ def find_parties(text: str, offset: int = 0) -> list[PartyMention]:
     for i in starts:
         if i < taken_until:
             continue
-        for size in range(min(NAME_LENGTHS[keys[i]], len(tokens) - i), 0, -1):
-            party = GAZETTEER.get(" ".join(keys[i : i + size]))
-            if party is None:
-                continue
+        names: list[tuple[int, Party]] = []
+        key, size = keys[i], 1
+        while True:
+            if key in GAZETTEER:
+                names.append((size, GAZETTEER[key]))
+            if i + size == len(keys):
+                break
+            key = f"{key} {keys[i + size]}"
+            if key not in NAME_PREFIXES:
+                break
+            size += 1
+        for size, party in reversed(names):  # the longest name first
             gaps = (text[tokens[j][1] : tokens[j + 1][0]] for j in range(i, i + size - 1))
             if not all(_GLUE_RE.fullmatch(gap) for gap in gaps):
                 continue
