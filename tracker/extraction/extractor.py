@@ -231,6 +231,11 @@ _CUES = [
     ("other", r"\b(?:ceas\w*|halt\w*|stop\w*)\b"),
 ]
 _CUE_RES = [(kind, fastre.compile(pattern, re.IGNORECASE)) for kind, pattern in _CUES]
+_ANY_CUE_RE = fastre.compile(
+    "|".join(f"(?P<cue{index}>{pattern})" for index, (_, pattern) in enumerate(_CUES)),
+    re.IGNORECASE,
+)
+_CUE_KIND_OF_GROUP = {f"cue{index}": kind for index, (kind, _) in enumerate(_CUES)}
 _DISTRACTOR_BEFORE_RE = fastre.compile(
     r"\b(?:coups?|elections?|independence|established|founded|created|set\s+up|surveys?|polls?|"
     r"invasion|invaded|born|anniversary|peak|height|surge|mandates?|renew\w*|expir\w*|since|"
@@ -1057,7 +1062,6 @@ _EVENT_NOUN_CUE_RE = fastre.compile(
 def _nearest_cue(left: str, right: str) -> str | None:
     """The cue ending nearest before the date, else the first one after it."""
     best_left: tuple[int, int, str] | None = None
-    best_right: tuple[int, str] | None = None
     window = left[-140:]
     governing: tuple[int, str] | None = None  # the last order or announcement verb
     planned_at: int | None = None
@@ -1075,15 +1079,15 @@ def _nearest_cue(left: str, right: str) -> str | None:
                 governing is None or match.end() > governing[0]
             ):
                 governing = (match.end(), kind)
-        match = pattern.search(right[:100])
-        if match and (best_right is None or match.start() < best_right[0]):
-            best_right = (match.start(), kind)
     if best_left:
         # "ordered the troops to leave within a month on January 18": the date is the order's.
         if planned_at is not None and governing and governing[0] <= planned_at:
             return governing[1]
         return best_left[2]
-    return best_right[1] if best_right else None
+    # The first cue after the date: one scan for all kinds, which finds the leftmost cue and,
+    # where two begin at the same word, the one listed first.
+    match = _ANY_CUE_RE.search(right, 0, 100)
+    return _CUE_KIND_OF_GROUP[match.lastgroup] if match else None
 
 
 _REDUCTION_RE = fastre.compile(
