@@ -151,6 +151,8 @@ def _hints(text: str) -> set[str]:
         hints.add("unit")
     if _DAY_WORD_STEMS_RE.search(lowered):
         hints.add("day_word")
+    if "ago" in lowered:
+        hints.add("ago")
     return hints
 
 
@@ -163,7 +165,7 @@ _NEEDS = {
     "relative_period": {"unit"},
     "weekday": {"weekday"},
     "day_word": {"day_word"},
-    "ago": {"unit"},
+    "ago": {"unit", "ago"},
     "duration": {"unit"},
 }
 _NEEDS_LEAD = {"month", "year"}  # a bare "May" or "2018" is a date only after a preposition

@@ -347,6 +347,7 @@ NAME_PREFIXES: set[str] = set()
 for _name in GAZETTEER:
     _words = _name.split(" ")
     NAME_PREFIXES.update(" ".join(_words[:_k]) for _k in range(1, len(_words) + 1))
+_LONGEST_NAME = max(name.count(" ") + 1 for name in GAZETTEER)
 # Words of one name are joined by spaces, hyphens or dashes, never by commas.
 _GLUE_RE = fastre.compile(r"[\s\-–]{0,3}")
 STATES = {p.ref.code: p.ref for p in GAZETTEER.values() if p.ref.kind == "state"}
@@ -372,7 +373,13 @@ def find_parties(text: str, offset: int = 0) -> list[PartyMention]:
     mentions: list[PartyMention] = []
     if not starts:
         return mentions
-    tokens = [m.span() for m in TOKEN_RE.finditer(lowered)]
+    # Every word character belongs to a token, so each key is found where its token is.
+    tokens: list[tuple[int, int]] = []
+    at = 0
+    for key in keys[: starts[-1] + _LONGEST_NAME]:
+        at = lowered.find(key, at)
+        tokens.append((at, at + len(key)))
+        at += len(key)
     taken_until = 0
     for i in starts:
         if i < taken_until:
