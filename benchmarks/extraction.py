@@ -8,8 +8,12 @@
    over the same texts; print articles/s, median and p95 ms per article, and the ratio.
 3. Measure peak memory (tracemalloc) for the first quarter of the corpus and for all of it:
    the two stay close when memory does not grow with the corpus.
+4. With `--dev DIR` (a directory holding `gold.json` and its articles, such as the shared
+   development set), time both tools on those real-shaped articles too, one line each: they
+   are denser than the generated ones, nearly every sentence naming troops, dates or numbers.
 
     .venv/bin/python benchmarks/extraction.py [--articles 1000] [--seed 7] [--repeat 3]
+        [--dev ../shared/eval/dev]
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import gc
+import json
 import os
 import platform
 import random
@@ -160,6 +165,37 @@ def peak_memory(articles) -> float:
     return peak / 1e6
 
 
+def dev_articles(directory: Path) -> list[tuple[str, str, datetime.date | None]]:
+    entries = json.loads((directory / "gold.json").read_text(encoding="utf-8"))
+    return [
+        (
+            entry["file"],
+            (directory / entry["file"]).read_text(encoding="utf-8"),
+            datetime.date.fromisoformat(entry["published"]) if entry["published"] else None,
+        )
+        for entry in entries
+    ]
+
+
+def time_dev(directory: Path, repeat: int, search_dates) -> None:
+    """Per-article and total times on the development articles, best of `repeat` runs."""
+    articles = dev_articles(directory)
+    print(f"dev articles: {len(articles)} from {directory}")
+    ours = time_each(lambda a: extract(a[1], published=a[2]), articles, repeat)
+    theirs = time_each(lambda a: search_dates(a[1], languages=["en"]), articles, repeat)
+    for (name, text, _), mine, other in zip(articles, ours, theirs, strict=True):
+        print(
+            f"  {name:<36}{len(text):6} chars   extract {mine:6.2f} ms"
+            f"   dateparser {other:6.2f} ms   {other / mine:5.1f}x"
+        )
+    ratios = sorted(other / mine for mine, other in zip(ours, theirs, strict=True))
+    print(
+        f"dev total: extract {sum(ours):.2f} ms, dateparser {sum(theirs):.2f} ms, "
+        f"ratio {sum(theirs) / sum(ours):.1f}x (per article {ratios[0]:.1f}x to "
+        f"{ratios[-1]:.1f}x, median {statistics.median(ratios):.1f}x)"
+    )
+
+
 def machine() -> str:
     model = "unknown"
     try:
@@ -177,6 +213,7 @@ def main() -> int:
     parser.add_argument("--articles", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--repeat", type=int, default=3, help="runs per article; the best counts")
+    parser.add_argument("--dev", type=Path, help="also time the articles listed in DIR/gold.json")
     args = parser.parse_args()
 
     from dateparser.search import search_dates
@@ -219,6 +256,8 @@ def main() -> int:
         f"peak memory (tracemalloc) of extract: {peak_memory(quarter):.2f} MB over "
         f"{len(quarter)} articles, {peak_memory(articles):.2f} MB over {len(articles)} articles"
     )
+    if args.dev:
+        time_dev(args.dev, max(args.repeat, 5), search_dates)
     return 0
 
 
