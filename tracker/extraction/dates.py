@@ -221,18 +221,20 @@ def add_duration(start: datetime.date, amount: int, unit: str) -> datetime.date:
 # The patterns open with optional words ("early", "Monday,", "the end of"), so a whole-sentence
 # scan tries them at every character. Instead they run on a short window around the word every
 # match must contain: a month name, a weekday, a four-digit number, "year" or "month".
-_MONTH_ANCHOR = fastre.compile(r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)")
+# Each anchor opens with a character set, so `re` finds it with its fast C scan; a look-behind
+# placed after the first character ("\d(?<!\d\d)": a digit no digit precedes) keeps it so.
+_MONTH_ANCHOR = re.compile(r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)")
 _ANCHORS = {
-    "iso": re.compile(r"(?<!\d)\d{4}-"),
+    "iso": re.compile(r"\d(?<!\d\d)\d{3}-"),
     "month_day": _MONTH_ANCHOR,
     "day_month": _MONTH_ANCHOR,
     "month": _MONTH_ANCHOR,
-    "year": re.compile(r"(?<!\d)\d{4}(?!\d)"),
-    "relative_period": re.compile(r"(?i:year|month)"),
+    "year": re.compile(r"\d(?<!\d\d)\d{3}(?!\d)"),
+    "relative_period": re.compile(r"[YyMm](?i:ear|onth)"),
     "weekday": re.compile(r"(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day"),
     # "within the next twelve months", "three weeks ago": the unit word is inside every match.
-    "ago": re.compile(r"(?i:ago)\b"),
-    "duration": re.compile(r"(?i:hour|day|week|month|year)s?\b"),
+    "ago": re.compile(r"[Aa](?<!\w[Aa])(?i:go)\b"),
+    "duration": re.compile(r"[HhDdWwMmYy](?<!\w[HhDdWwMmYy])(?i:our|ay|eek|onth|ear)s?\b"),
 }
 _BEFORE, _AFTER = 45, 60
 

@@ -26,9 +26,7 @@ def compile(pattern: str, flags: int = 0) -> re.Pattern:  # noqa: A001 - mirrors
     compiled = re.compile(pattern, flags)
     try:
         items = _p.parse(pattern, flags).data
-        # A pattern opening with a literal or a set, matched case-sensitively, already gets
-        # the fast scan, which a lookahead in front would turn off.
-        if items and str(items[0][0]) in ("LITERAL", "IN") and not flags & re.IGNORECASE:
+        if not flags & re.IGNORECASE and _scanned_in_c(items):
             return compiled
         first = _first_chars(items)
     except Exception:  # noqa: BLE001 - an unknown construct only costs the speed-up
@@ -39,6 +37,19 @@ def compile(pattern: str, flags: int = 0) -> re.Pattern:  # noqa: A001 - mirrors
     # their case folds, "ſ" for "s") never loses a match.
     gate = "".join(sorted(c if c == r"\d" else re.escape(c) for c in first[0]))
     return re.compile(f"(?=(?i:[{gate}]))(?:{pattern})", flags)
+
+
+def _scanned_in_c(items) -> bool:
+    """Whether `re` already scans for the pattern's start in C (a literal, a set, or a choice
+    of literals), which a lookahead in front would turn off."""
+    while items and str(items[0][0]) == "SUBPATTERN" and not items[0][1][1] & re.IGNORECASE:
+        items = items[0][1][3].data
+    if not items:
+        return False
+    op, av = items[0]
+    if str(op) == "BRANCH":
+        return all(alt.data and str(alt.data[0][0]) == "LITERAL" for alt in av[1])
+    return str(op) in ("LITERAL", "IN")
 
 
 def _first_chars(items) -> tuple[set[str], bool] | None:
