@@ -654,3 +654,30 @@ def test_it_leaves_patterns_it_cannot_gate_as_they_are():
     assert fastre.compile(r"\w+\s").pattern == r"\w+\s"  # any word character: no gate
     assert fastre.compile(r"(?:x)?").pattern == r"(?:x)?"  # can match the empty string
     assert fastre.compile(r"\bwith|\bout", re.I).pattern.startswith("(?=(?i:[ow]))")
+
+
+def test_it_keeps_a_deadline_the_withdrawal_goes_past_as_a_milestone():
+    _, result = run("deadline_passed_over.txt", published="2025-03-12")
+    withdrawal = only(result, "EE", "LB")
+    assert_date(withdrawal.deadline, "2025-10-15", "day")
+    assert_date(withdrawal.announced_on, "2025-03-12", "day")
+    deadlines = sorted(m.date.date for m in withdrawal.milestones if m.kind == "deadline")
+    assert deadlines == [day("2025-06-01"), day("2025-10-15")]
+
+
+def test_it_takes_a_deadline_moved_up_after_one_set_as_the_deadline():
+    _, result = run("deadline_set_then_moved_up.txt", published="2024-01-12")
+    withdrawal = only(result, "SE", "ML")
+    assert_date(withdrawal.deadline, "2024-01-15", "day")
+    assert_date(withdrawal.announced_on, "2024-01-08", "day")
+    deadlines = sorted(m.date.date for m in withdrawal.milestones if m.kind == "deadline")
+    assert deadlines == [day("2024-01-15"), day("2024-01-31")]
+
+
+def test_it_takes_a_deadline_extended_by_a_month_to_a_date():
+    _, result = run("deadline_extended_by.txt", published="2023-10-06")
+    withdrawal = only(result, "BE", "NE")
+    assert_date(withdrawal.deadline, "2024-01-22", "day")
+    assert_date(withdrawal.announced_on, "2023-10-06", "day")
+    deadlines = sorted(m.date.date for m in withdrawal.milestones if m.kind == "deadline")
+    assert deadlines == [day("2023-12-22"), day("2024-01-22")]

@@ -938,6 +938,9 @@ def _date_candidate(item: _Analysed, mention: DateMention) -> _Candidate | None:
     if mention.lead in _UNTIL_LEADS and _is_mandate_end(left):
         # "extend the mandate ... until December 31, 2026": the mandate ends, nobody leaves yet.
         return candidate("milestone", "other", "future")
+    if _DEADLINE_AFTER_RE.match(right) and _PAST_A_DEADLINE_RE.search(phrase_left):
+        # "pushing the withdrawal past the May 1 deadline": that deadline no longer holds.
+        return candidate("milestone", "deadline", "future")
     if _is_superseding(clause):
         if mention.lead in ("to", "until") and _NEW_DEADLINE_BEFORE_RE.search(left[-60:]):
             # "moved the deadline forward to August 31": the deadline now in force.
@@ -995,6 +998,9 @@ def _date_candidate(item: _Analysed, mention: DateMention) -> _Candidate | None:
     return candidate("milestone", "other", "future" if future else "nearest")
 
 
+_PAST_A_DEADLINE_RE = fastre.compile(
+    r"\b(?:past|beyond|miss(?:es|ed|ing)?)\s+(?:the|its|their|a)\s+$", re.IGNORECASE
+)
 _UNTIL_LEADS = {"until", "till", "through", "to", "by"}
 _MANDATE_BEFORE_RE = fastre.compile(r"\bmandates?\b[^;]{0,120}$", re.IGNORECASE)
 
