@@ -681,3 +681,11 @@ def test_it_takes_a_deadline_extended_by_a_month_to_a_date():
     assert_date(withdrawal.announced_on, "2023-10-06", "day")
     deadlines = sorted(m.date.date for m in withdrawal.milestones if m.kind == "deadline")
     assert deadlines == [day("2023-12-22"), day("2024-01-22")]
+
+
+def test_it_counts_a_duration_from_the_end_of_the_event_dated_elsewhere():
+    _, result = run("mandate_end_of.txt", published="2025-06-06")
+    withdrawal = only(result, "UNMIL", "LR")
+    # Three months from the end of the mandate on March 31, 2027.
+    assert_date(withdrawal.deadline, "2027-06-30", "day")
+    assert_date(withdrawal.announced_on, "2025-06-06", "day")

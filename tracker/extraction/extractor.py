@@ -1156,6 +1156,13 @@ _EVENT_END_GAP_RE = fastre.compile(
 )
 
 
+_END_OF_BEFORE_RE = fastre.compile(
+    r"\b(?:end|expiry|expiration|close|termination|lapse)\s+of\s+(?:the\s+|its\s+|their\s+)?"
+    r"(?:[A-Z][\w-]*['’]?s?\s+){0,3}$",
+    re.IGNORECASE,
+)
+
+
 def _event_ends(analysed: list[_Analysed]) -> dict[str, datetime.date]:
     """When the events that durations run from end: "the mandate ... until December 31, 2026".
 
@@ -1184,9 +1191,11 @@ def _event_ends(analysed: list[_Analysed]) -> dict[str, datetime.date]:
                     d.runs_from and d.end <= named_at <= d.end + 60 for d in item.dates
                 ):
                     continue  # "within a year after the mandate ends, by ...": not the end
-                if mention.lead in ("until", "till", "through", "to") or _EVENT_END_GAP_RE.search(
-                    gap
-                ):
+                # "until December 31", "expires on June 30", "the end of the mandate on June 30".
+                ending = _EVENT_END_GAP_RE.search(gap) or _END_OF_BEFORE_RE.search(
+                    left, max(0, named[0].start() - 40), named[0].start()
+                )
+                if mention.lead in ("until", "till", "through", "to") or ending:
                     ends[noun] = mention.future
     return ends
 
