@@ -689,3 +689,20 @@ def test_it_counts_a_duration_from_the_end_of_the_event_dated_elsewhere():
     # Three months from the end of the mandate on March 31, 2027.
     assert_date(withdrawal.deadline, "2027-06-30", "day")
     assert_date(withdrawal.announced_on, "2025-06-06", "day")
+
+
+def test_it_dates_the_vote_that_extends_a_mandate_a_last_time_as_the_announcement():
+    text = (
+        "The Security Council voted on Tuesday, March 3, to extend the mandate of UNIFIL one "
+        "final time, until June 30, 2027. Its peacekeepers must then withdraw from Lebanon by "
+        "June 30, 2028."
+    )
+    result = extract(text, published=day("2026-03-03"), today=TODAY)
+    withdrawal = only(result, "UNIFIL", "LB")
+    assert_date(withdrawal.announced_on, "2026-03-03", "day")
+    assert_date(withdrawal.deadline, "2028-06-30", "day")
+    # Extending the mandate moves no deadline: its end is a milestone of its own.
+    assert [(m.kind, m.date.date) for m in withdrawal.milestones if m.kind != "announcement"] == [
+        ("other", day("2027-06-30")),
+        ("deadline", day("2028-06-30")),
+    ]

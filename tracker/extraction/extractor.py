@@ -105,7 +105,7 @@ _NON_MILITARY_OBJECT_RE = fastre.compile(
 EVENT_NOUN_RE = fastre.compile(
     r"\b(?:request|demand|decision|order|announcement|notice|letter|ultimatum|agreement|"
     r"accords?|deal|resolution|vote|ceremony|timetable|timeline|deadline|operations|mission|"
-    r"presence|transition|drawdown)\b",
+    r"presence|transition|drawdown|mandate)\b",
     re.IGNORECASE,
 )
 DEPLOYMENT_RE = fastre.compile(
@@ -255,7 +255,9 @@ _DEADLINE_BEFORE_RE = fastre.compile(
 _DEADLINE_LEADS = {"by", "until", "till", "no later than", "not later than", "before"}
 _SUPERSEDED_RE = fastre.compile(
     r"\b(?:miss(?:es|ed|ing)?|original(?:ly)?|initial(?:ly)?|superseded|instead\s+of|"
-    r"push\w*\s+back|postpon\w*|extend\w*|extension|brought\s+forward|"
+    # "extend the mandate" renews a mission; it moves no deadline.
+    r"push\w*\s+back|postpon\w*|extend\w*(?!\s+(?:\S+\s+){0,3}?mandate)|"
+    r"extension(?!\s+(?:\S+\s+){0,4}?mandate)|brought\s+forward|"
     r"(?:mov|bring|brought|push)\w*\s+(?:\S+\s+){0,2}?(?:forward|up)|"
     r"(?:mov|push|shift|chang|advanc|reset|revis)\w*\s+(?:the\s+|its\s+|their\s+)?deadline|"
     r"(?:mov|push)\w*\s+(?:the\s+|its\s+|their\s+)?(?:\w+\s+)?"
