@@ -706,3 +706,8 @@ def test_it_dates_the_vote_that_extends_a_mandate_a_last_time_as_the_announcemen
         ("other", day("2027-06-30")),
         ("deadline", day("2028-06-30")),
     ]
+
+
+def test_it_leaves_verbose_patterns_and_global_flags_as_they_are():
+    assert fastre.compile(r"(?i)\bwith").pattern == r"(?i)\bwith"
+    assert fastre.compile(r"\bwith  # a comment", re.VERBOSE).pattern == r"\bwith  # a comment"

@@ -14,11 +14,11 @@ from __future__ import annotations
 import re
 
 try:  # the parser behind re.compile; private, so any surprise falls back to plain patterns
-    from re import _constants as _c
     from re import _parser as _p
 except ImportError:  # pragma: no cover - Python < 3.11
-    _c = _p = None
+    _p = None
 
+_GLOBAL_FLAGS_RE = re.compile(r"\(\?[aiLmsux]+\)")
 _REPEATS = ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT")
 
 
@@ -36,6 +36,8 @@ def compile(pattern: str, flags: int = 0) -> re.Pattern:  # noqa: A001 - mirrors
     # Case-insensitive whatever the pattern's flags: a superset of the first characters (and
     # their case folds, "ſ" for "s") never loses a match.
     gate = "".join(sorted(c if c == r"\d" else re.escape(c) for c in first[0]))
+    if flags & re.VERBOSE or _GLOBAL_FLAGS_RE.match(pattern):
+        return compiled  # a comment could swallow the wrapping, "(?x)" must come first
     return re.compile(f"(?=(?i:[{gate}]))(?:{pattern})", flags)
 
 
