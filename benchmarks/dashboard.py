@@ -36,6 +36,7 @@ PUBLISHERS = ["Reuters", "AP", "AFP", "BBC", "Al Jazeera", "Le Monde", ""]
 
 
 def build() -> None:
+    from tracker import services
     from tracker.models import Evidence, Milestone, Party, Source, Withdrawal
 
     rng = random.Random(7)
@@ -95,6 +96,7 @@ def build() -> None:
                 content_hash=f"{i:064d}",
                 origin="seed",
                 publisher=PUBLISHERS[i % len(PUBLISHERS)],
+                publisher_key=PUBLISHERS[i % len(PUBLISHERS)].lower(),
             )
             for i in range(2000)
         ],
@@ -115,6 +117,8 @@ def build() -> None:
         ],
         batch_size=1000,
     )
+    # The stored corroboration counts, as merging keeps them.
+    services.withdrawals_recount(withdrawal_ids=[w.pk for w in withdrawals])
 
 
 def measure(client: Client, path: str, count: int) -> tuple[list[float], int]:

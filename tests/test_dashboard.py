@@ -8,6 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from tracker import services
 from tracker.models import (
     DeadlineRevision,
     Evidence,
@@ -38,11 +39,16 @@ def make_withdrawal(party_code: str, host_code: str, **fields) -> Withdrawal:
 
 def add_source(withdrawal: Withdrawal, text: str, publisher: str = "Wire") -> Source:
     source = Source.objects.create(
-        text=text, content_hash=Source.hash_text(text), origin="pasted", publisher=publisher
+        text=text,
+        content_hash=Source.hash_text(text),
+        origin="pasted",
+        publisher=publisher,
+        publisher_key=Source.publisher_key_for(publisher=publisher, url="", text=text),
     )
     Evidence.objects.create(
         source=source, withdrawal=withdrawal, field="pair", quote=text, start=0, end=len(text)
     )
+    services.withdrawals_recount(withdrawal_ids=[withdrawal.pk])
     return source
 
 

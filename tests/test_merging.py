@@ -241,3 +241,35 @@ def test_it_keeps_the_current_deadline_as_a_planned_milestone_and_cancels_a_repl
     states = dict(Milestone.objects.values_list("date", "status"))
     assert states == {dt.date(2021, 9, 11): "cancelled", dt.date(2021, 8, 31): "planned"}
     assert Milestone.objects.get(date=dt.date(2021, 8, 31)).title == "Deadline (to August 31)"
+
+
+@pytest.mark.django_db
+def test_it_keeps_corroboration_counts_on_the_withdrawal_as_sources_arrive():
+    merge(source(TEXT_A, publisher="Reuters"), niger_fact(TEXT_A))
+    # The same wire story on another site: a second source, but still one publisher.
+    merge(source(TEXT_B, publisher="Reuters", url="https://site.example/x"), niger_fact(TEXT_B))
+    merge(source(TEXT_C, publisher="Daily"), niger_fact(TEXT_C, troops=1100))
+    withdrawal = Withdrawal.objects.get()
+    assert (withdrawal.source_count, withdrawal.publisher_count) == (3, 2)
+    assert withdrawal.evidence_count == withdrawal.evidence.count()
+    assert withdrawal.open_conflict_count == 1
+
+
+@pytest.mark.django_db
+def test_it_recounts_open_conflicts_when_a_person_reviews_one_in_the_admin(client, staff_user):
+    merge(source(TEXT_A), niger_fact(TEXT_A))
+    merge(source(TEXT_C), niger_fact(TEXT_C, troops=1100))
+    conflict = Conflict.objects.get()
+    client.force_login(staff_user)
+    response = client.post(
+        "/admin/tracker/conflict/",
+        {
+            "form-TOTAL_FORMS": "1",
+            "form-INITIAL_FORMS": "1",
+            "form-0-id": str(conflict.pk),
+            "form-0-state": "rejected",
+            "_save": "Save",
+        },
+    )
+    assert response.status_code == 302
+    assert Withdrawal.objects.get().open_conflict_count == 0

@@ -108,12 +108,14 @@ def add_evidence(withdrawal, text: str, field: str, value: str = "", publisher: 
         origin="pasted",
         title=text[:30],
         publisher=publisher,
+        publisher_key=Source.publisher_key_for(publisher=publisher, url="", text=text),
         published_on=dt.date(2024, 5, 20),
     )
     evidence = Evidence.objects.create(
         source=source, withdrawal=withdrawal, field=field, value=value,
         quote=text, start=0, end=len(text),
     )  # fmt: skip
+    services.withdrawals_recount(withdrawal_ids=[withdrawal.pk])
     return source, evidence
 
 

@@ -132,6 +132,8 @@ class WithdrawalAdmin(SimpleHistoryAdmin):
         for obj in formset.deleted_objects:
             obj.delete()
         formset.save_m2m()
+        if formset.model is Conflict:
+            services.withdrawals_recount(withdrawal_ids=[form.instance.pk])
         if formset.model is DeadlineRevision:
             withdrawal = form.instance
             revisions = list(withdrawal.deadline_revisions.all())
@@ -178,8 +180,25 @@ class MilestoneAdmin(SimpleHistoryAdmin):
         services.milestone_save_by_person(milestone=obj)
 
 
+class KeepsCorroborationCounts:
+    """Admin edits that change evidence or conflicts recount the withdrawals they touch."""
+
+    def withdrawal_ids(self, queryset) -> set[int]:
+        return set(queryset.values_list("withdrawal_id", flat=True))
+
+    def delete_model(self, request, obj):
+        ids = self.withdrawal_ids(self.model.objects.filter(pk=obj.pk))
+        super().delete_model(request, obj)
+        services.withdrawals_recount(withdrawal_ids=ids)
+
+    def delete_queryset(self, request, queryset):
+        ids = self.withdrawal_ids(queryset)
+        super().delete_queryset(request, queryset)
+        services.withdrawals_recount(withdrawal_ids=ids)
+
+
 @admin.register(Source)
-class SourceAdmin(admin.ModelAdmin):
+class SourceAdmin(KeepsCorroborationCounts, admin.ModelAdmin):
     list_display = ("__str__", "publisher", "published_on", "origin", "fetched_at")
     list_filter = ("origin", "publisher")
     search_fields = ("title", "url", "publisher", "text")
@@ -201,9 +220,26 @@ class SourceAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
+    def withdrawal_ids(self, queryset) -> set[int]:
+        # Deleting a source takes its evidence and the conflicts it raised with it.
+        sources = list(queryset.values_list("pk", flat=True))
+        return set(
+            Evidence.objects.filter(source__in=sources).values_list("withdrawal_id", flat=True)
+        ) | set(Conflict.objects.filter(source__in=sources).values_list("withdrawal_id", flat=True))
+
+    def save_model(self, request, obj, form, change):
+        # A corrected publisher changes who the story counts for.
+        obj.publisher_key = Source.publisher_key_for(
+            publisher=obj.publisher, url=obj.url, text=obj.text
+        )
+        super().save_model(request, obj, form, change)
+        services.withdrawals_recount(
+            withdrawal_ids=obj.evidence.values_list("withdrawal_id", flat=True)
+        )
+
 
 @admin.register(Evidence)
-class EvidenceAdmin(admin.ModelAdmin):
+class EvidenceAdmin(KeepsCorroborationCounts, admin.ModelAdmin):
     list_display = ("withdrawal", "field", "value", "quote", "source")
     list_filter = ("field",)
     list_select_related = ("withdrawal__party", "withdrawal__host", "source")
@@ -212,11 +248,15 @@ class EvidenceAdmin(admin.ModelAdmin):
 
 
 @admin.register(Conflict)
-class ConflictAdmin(admin.ModelAdmin):
+class ConflictAdmin(KeepsCorroborationCounts, admin.ModelAdmin):
     list_display = ("withdrawal", "field", "current_value", "proposed_value", "reason", "state")
     list_filter = ("state", "reason")
     list_editable = ("state",)
     list_select_related = ("withdrawal__party", "withdrawal__host")
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        services.withdrawals_recount(withdrawal_ids=[obj.withdrawal_id])
 
 
 @admin.register(Party)

@@ -58,6 +58,7 @@ from tracker.serializers import (
     WithdrawalDetailSerializer,
     WithdrawalSerializer,
 )
+from tracker.services.merging import count_of
 
 # ---------------------------------------------------------------------------------------
 # Errors
@@ -349,8 +350,8 @@ class WithdrawalViewSet(ApiViewMixin, CSVExportMixin, viewsets.ReadOnlyModelView
     renderer_classes = [ORJSONRenderer, CSVRenderer]
 
     def get_queryset(self):
+        # Corroboration counts are columns (kept by services.withdrawals_recount).
         queryset = Withdrawal.objects.order_by("deadline", "id")
-        queryset = filters.with_open_conflicts(filters.with_corroboration(queryset))
         if self.action != "retrieve":
             # Rows as dicts: a page builds no model instances (see WithdrawalRow).
             return queryset.values(*WITHDRAWAL_LIST_VALUES)
@@ -582,8 +583,8 @@ class CountryViewSet(ApiViewMixin, viewsets.ReadOnlyModelViewSet):
         return (
             Party.objects.filter(kind=Party.Kind.STATE)
             .annotate(
-                withdrawals_hosted=filters.count_of(withdrawals, "host", "id"),
-                deployments_hosted=filters.count_of(deployments, "host", "id"),
+                withdrawals_hosted=count_of(withdrawals, "host", "id"),
+                deployments_hosted=count_of(deployments, "host", "id"),
             )
             .order_by("name", "id")
         )

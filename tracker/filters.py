@@ -10,15 +10,14 @@ import datetime as dt
 import django_filters
 from django import forms
 from django.conf import settings
-from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
-from django.db.models.functions import Coalesce, TruncMonth, TruncYear
+from django.db.models import F, Q, QuerySet
+from django.db.models.functions import TruncMonth, TruncYear
 from django_filters.fields import IsoDateTimeField
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
 from tracker.models import (
-    Conflict,
     DeadlineRevision,
     Deployment,
     Evidence,
@@ -80,35 +79,6 @@ def withdrawals_with_status(
     queryset: QuerySet[Withdrawal], status: str, now: dt.datetime | None = None
 ) -> QuerySet[Withdrawal]:
     return queryset.filter(status_condition(status, now))
-
-
-def count_of(queryset: QuerySet, group: str, counted: str) -> Coalesce:
-    """A correlated COUNT(DISTINCT counted) per row, 0 when there is nothing to count.
-
-    A subquery rather than a JOIN + GROUP BY over the whole table: PostgreSQL evaluates it
-    only for the rows of the page, and several counts do not multiply each other's joins.
-    """
-    grouped = (
-        queryset.order_by().values(group).annotate(n=Count(counted, distinct=True)).values("n")[:1]
-    )
-    return Coalesce(Subquery(grouped, output_field=IntegerField()), Value(0))
-
-
-def with_corroboration(queryset: QuerySet[Withdrawal]) -> QuerySet[Withdrawal]:
-    """Annotate evidence_count, source_count and publisher_count (distinct, non-blank)."""
-    evidence = Evidence.objects.filter(withdrawal=OuterRef("pk"))
-    return queryset.annotate(
-        evidence_count=count_of(evidence, "withdrawal", "id"),
-        source_count=count_of(evidence, "withdrawal", "source"),
-        publisher_count=count_of(
-            evidence.exclude(source__publisher=""), "withdrawal", "source__publisher"
-        ),
-    )
-
-
-def with_open_conflicts(queryset: QuerySet[Withdrawal]) -> QuerySet[Withdrawal]:
-    conflicts = Conflict.objects.filter(withdrawal=OuterRef("pk"), state=Conflict.State.OPEN)
-    return queryset.annotate(open_conflict_count=count_of(conflicts, "withdrawal", "id"))
 
 
 # ---------------------------------------------------------------------------------------

@@ -303,9 +303,20 @@ class Withdrawal(models.Model):
     personnel_withdrawn = models.PositiveIntegerField(null=True, blank=True)
     # Field names a person has edited; merging never overwrites them.
     locked_fields = models.JSONField(default=list, blank=True)
+    # Corroboration, denormalised so that a page of withdrawals costs no per-row counting:
+    # evidence rows, distinct sources, distinct publishers (a syndicated wire story is one
+    # publisher: Source.publisher_key) and open conflicts. Kept by
+    # services.withdrawals_recount whenever evidence or conflicts change.
+    evidence_count = models.PositiveIntegerField(default=0, editable=False)
+    source_count = models.PositiveIntegerField(default=0, editable=False)
+    publisher_count = models.PositiveIntegerField(default=0, editable=False)
+    open_conflict_count = models.PositiveIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-    history = HistoricalRecords()
+    # The counts are derived from evidence and conflicts, not edits: no history for them.
+    history = HistoricalRecords(
+        excluded_fields=["evidence_count", "source_count", "publisher_count", "open_conflict_count"]
+    )
 
     class Meta:
         ordering = ["deadline", "id"]

@@ -21,7 +21,6 @@ from django.utils.timesince import timesince
 from django.views.decorators.http import require_http_methods, require_safe
 
 from tracker import services
-from tracker.filters import with_corroboration
 from tracker.models import (
     COMPLETED_STATUSES,
     Conflict,
@@ -382,16 +381,18 @@ def page_rows_for(items: list[tuple[tuple, int, Status]], now: dt.datetime) -> l
     """The page's rows: its withdrawals read in full, with milestones and corroboration."""
     status_by_id = {pk: status for _, pk, status in items}
     url = detail_url_maker()
-    # Corroboration counts the same way as the API's (filters.with_corroboration), plus
-    # when the latest evidence arrived, for "last update".
+    # Corroboration counts are the withdrawal's own columns, as in the API; plus when the
+    # latest evidence arrived, for "last update".
     last_evidence = (
         Evidence.objects.filter(withdrawal=OuterRef("pk"))
         .order_by("-created_at")
         .values("created_at")
     )
-    fetched = with_corroboration(
-        Withdrawal.objects.filter(pk__in=list(status_by_id)).select_related("party", "host")
-    ).annotate(last_evidence_at=Subquery(last_evidence[:1]))
+    fetched = (
+        Withdrawal.objects.filter(pk__in=list(status_by_id))
+        .select_related("party", "host")
+        .annotate(last_evidence_at=Subquery(last_evidence[:1]))
+    )
     by_id = {}
     for withdrawal in fetched:
         status = status_by_id[withdrawal.pk]

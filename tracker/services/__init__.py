@@ -55,6 +55,7 @@ from tracker.services.merging import (
     withdrawal_for_pair,
     withdrawal_merge_fact,
     withdrawal_revise_deadline,
+    withdrawals_recount,
     withdrawals_with_corroboration,
 )
 
@@ -105,5 +106,6 @@ __all__ = [
     "milestone_status_for",
     "milestone_save_by_person",
     "withdrawal_corroboration",
+    "withdrawals_recount",
     "withdrawals_with_corroboration",
 ]

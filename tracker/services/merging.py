@@ -9,7 +9,8 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from tracker.models import (
@@ -89,8 +90,12 @@ def source_merge_facts(*, source: Source, result) -> dict:
     report = MergeReport()
     # Rows are locked per deploying party; taking them in one order everywhere means two
     # sources naming the same parties in opposite orders cannot deadlock.
+    merged = []
     for fact in sorted(result.withdrawals, key=lambda f: (f.deploying.code, f.host.code)):
-        withdrawal_merge_fact(source=source, fact=fact, report=report)
+        withdrawal = withdrawal_merge_fact(source=source, fact=fact, report=report)
+        if withdrawal is not None:
+            merged.append(withdrawal.pk)
+    withdrawals_recount(withdrawal_ids=merged)
     for fact in getattr(result, "deployments", []) or []:
         deployment_merge_fact(fact=fact, report=report)
     return report.as_dict()
@@ -581,6 +586,39 @@ def withdrawal_corroboration(withdrawal: Withdrawal, *, field: str | None = None
         "sources": len({source_id for source_id, _ in agreeing}),
         "publishers": len({key for _, key in agreeing}),
     }
+
+
+def count_of(queryset: QuerySet, group: str, counted: str) -> Coalesce:
+    """A correlated COUNT(DISTINCT counted) per outer row, 0 when there is nothing to count.
+
+    A subquery rather than a JOIN + GROUP BY over the whole table: PostgreSQL evaluates it
+    only for the rows it is asked about, and several counts do not multiply each other's joins.
+    """
+    grouped = (
+        queryset.order_by().values(group).annotate(n=Count(counted, distinct=True)).values("n")[:1]
+    )
+    return Coalesce(Subquery(grouped, output_field=IntegerField()), Value(0))
+
+
+def withdrawals_recount(*, withdrawal_ids: Iterable[int]) -> int:
+    """Store each withdrawal's corroboration counts (one UPDATE for all of them).
+
+    Called by merging, conflict reviews and deletions: the only places evidence and
+    conflicts change, so lists read the counts as columns instead of counting per row.
+    """
+    ids = sorted(set(withdrawal_ids))
+    if not ids:
+        return 0
+    evidence = Evidence.objects.filter(withdrawal=OuterRef("pk"))
+    conflicts = Conflict.objects.filter(withdrawal=OuterRef("pk"), state=Conflict.State.OPEN)
+    return Withdrawal.objects.filter(pk__in=ids).update(
+        evidence_count=count_of(evidence, "withdrawal", "id"),
+        source_count=count_of(evidence, "withdrawal", "source"),
+        publisher_count=count_of(
+            evidence.exclude(source__publisher_key=""), "withdrawal", "source__publisher_key"
+        ),
+        open_conflict_count=count_of(conflicts, "withdrawal", "id"),
+    )
 
 
 def withdrawals_with_corroboration(queryset: QuerySet[Withdrawal]) -> QuerySet[Withdrawal]:
