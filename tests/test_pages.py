@@ -155,6 +155,20 @@ def test_it_counts_sources_and_publishers_behind_each_fact(client, niger_withdra
 
 
 @pytest.mark.django_db
+def test_it_counts_a_syndicated_wire_story_as_one_publisher(client, niger_withdrawal):
+    add_evidence(
+        niger_withdrawal, "NIAMEY (Reuters) - 1,000 troops.", "personnel", "1000", "Reuters"
+    )
+    # The same wire story republished by a newspaper's site, with the agency's dateline.
+    add_evidence(
+        niger_withdrawal, "NIAMEY (Reuters) - About 1,000 troops.", "personnel", "1000", "Courier"
+    )
+    page = client.get(f"/withdrawals/{niger_withdrawal.pk}/").content.decode()
+    assert "2 sources · 1 publisher" in page
+    assert "2 from 1 publisher" in page
+
+
+@pytest.mark.django_db
 def test_it_lists_conflicts_for_review(client, niger_withdrawal):
     from tracker.models import Conflict
 

@@ -545,8 +545,9 @@ def corroboration_of(evidence: list[Evidence]) -> list[Corroboration]:
             key = (item.get_field_display(), value_words(item.value))
         entry = found.setdefault(key, Corroboration(field=key[0], value=key[1]))
         entry.sources.add(item.source_id)
-        if item.source.publisher:
-            entry.publishers.add(item.source.publisher)
+        # Counted by who really published it: a syndicated wire story is one publisher.
+        if item.source.publisher_key:
+            entry.publishers.add(item.source.publisher_key)
     return sorted(found.values(), key=lambda c: (-len(c.sources), c.field, c.value))
 
 
@@ -699,7 +700,7 @@ def withdrawal_detail(request: HttpRequest, pk: int) -> HttpResponse:
     current_revision = services.current_revision(revisions) if revisions else None
     milestones_done = sum(1 for m in milestones if m.status == Milestone.State.DONE)
     points = personnel_points(withdrawal, evidence, anchors)
-    publishers = {source.publisher for source in evidence_by_source if source.publisher}
+    publishers = {source.publisher_key for source in evidence_by_source if source.publisher_key}
     return render(
         request,
         "tracker/withdrawal_detail.html",
