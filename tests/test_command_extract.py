@@ -1,6 +1,7 @@
 """`manage.py extract` prints the contract JSON and writes nothing."""
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -9,10 +10,13 @@ ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "seeds" / "00_niger_seed.txt"
 
 
-def extract(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
+def extract(
+    *args: str, stdin: str | None = None, env: dict | None = None
+) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "manage.py", "extract", *args],
         cwd=ROOT,
+        env=env,
         input=stdin,
         capture_output=True,
         text=True,
@@ -53,3 +57,15 @@ def test_it_names_a_missing_file():
     assert result.returncode != 0
     assert "no-such-article.txt" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_it_runs_on_a_bare_checkout_without_settings_from_the_environment():
+    # The scorer and other tools call it with no DEBUG, SECRET_KEY or database configured.
+    bare = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DEBUG", "SECRET_KEY", "DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE"}
+    }
+    result = extract("--format", "json", str(SEED), env=bare)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["withdrawals"][0]["deploying"]["code"] == "US"
