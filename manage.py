@@ -7,8 +7,10 @@ def main() -> None:
     if sys.argv[1:2] == ["extract"]:
         # Extraction is pure Python and writes nothing: it runs without settings, a database
         # or a secret key, so `manage.py extract` works on a bare checkout (the eval contract).
-        from tracker.extraction import run_cli
-
+        try:
+            from tracker.extraction import run_cli
+        except ModuleNotFoundError as exc:
+            sys.exit(f"manage.py extract: {exc.name} is not installed; run `make setup` first")
         code = run_cli(
             sys.argv[2:],
             stdin=sys.stdin,
