@@ -30,6 +30,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.machine import cpu_model  # noqa: E402
+
 WITHDRAWALS = 10_000
 MILESTONES_EACH = 5
 EVIDENCE_EACH = 2
@@ -211,18 +213,10 @@ def run_wrk(url: str, duration: int, connections: int) -> dict:
 
 
 def machine() -> dict:
-    cpu = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
     pg = subprocess.run(["psql", "--version"], capture_output=True, text=True).stdout.strip()
     return {
         "nproc": os.cpu_count(),
-        "cpu": cpu,
+        "cpu": cpu_model(),
         "python": platform.python_version(),
         "postgres": pg or "unknown",
         "os": platform.platform(),

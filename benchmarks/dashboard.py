@@ -30,6 +30,8 @@ from django.conf import settings  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 
+from benchmarks.machine import cpu_model  # noqa: E402
+
 WITHDRAWALS = 1000
 MILESTONES_EACH = 5
 PUBLISHERS = ["Reuters", "AP", "AFP", "BBC", "Al Jazeera", "Le Monde", ""]
@@ -142,16 +144,6 @@ def measure(client: Client, path: str, count: int) -> tuple[list[float], int]:
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def main() -> None:

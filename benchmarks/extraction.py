@@ -33,6 +33,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks.machine import cpu_model  # noqa: E402
 from tracker.extraction import extract  # noqa: E402
 
 DEPLOYING = [
@@ -197,15 +198,7 @@ def time_dev(directory: Path, repeat: int, search_dates) -> None:
 
 
 def machine() -> str:
-    model = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"nproc {os.cpu_count()}, CPU {model}, Python {platform.python_version()}"
+    return f"nproc {os.cpu_count()}, CPU {cpu_model()}, Python {platform.python_version()}"
 
 
 def main() -> int:

@@ -40,6 +40,8 @@ import redis  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.db import connection  # noqa: E402
 
+from benchmarks.machine import cpu_model  # noqa: E402
+
 STATES = [
     ("United States", "Niger"),
     ("France", "Chad"),
@@ -269,16 +271,6 @@ def run(workers_count: int, items: list[tuple[str, str, str]], mode: str, base: 
         flush=True,
     )
     return rate
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def main() -> None:
