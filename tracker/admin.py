@@ -136,13 +136,9 @@ class WithdrawalAdmin(SimpleHistoryAdmin):
             services.withdrawals_recount(withdrawal_ids=[form.instance.pk])
         if formset.model is DeadlineRevision:
             withdrawal = form.instance
-            revisions = list(withdrawal.deadline_revisions.all())
-            if revisions:
-                latest = services.current_revision(revisions)
-                withdrawal.deadline = latest.deadline
-                withdrawal.deadline_precision = latest.precision
-            else:
-                withdrawal.deadline = None
+            services.withdrawal_apply_current_deadline(
+                withdrawal=withdrawal, revisions=list(withdrawal.deadline_revisions.all())
+            )
             withdrawal.save(update_fields=["deadline", "deadline_precision", "updated_at"])
 
 

@@ -216,18 +216,8 @@ class MilestoneSerializer(serializers.ModelSerializer):
 class MilestoneWriteSerializer(StrictFieldsMixin, serializers.ModelSerializer):
     class Meta:
         model = Milestone
-        fields = [
-            "id",
-            "withdrawal",
-            "kind",
-            "title",
-            "date",
-            "date_precision",
-            "status",
-            "description",
-            "locked",
-            "updated_at",
-        ]
+        # Writes answer with the same shape as reads.
+        fields = MilestoneSerializer.Meta.fields
         read_only_fields = ["id", "locked", "updated_at"]
 
     def validate(self, attrs):

@@ -700,7 +700,6 @@ def withdrawal_detail(request: HttpRequest, pk: int) -> HttpResponse:
     current_revision = services.current_revision(revisions) if revisions else None
     milestones_done = sum(1 for m in milestones if m.status == Milestone.State.DONE)
     points = personnel_points(withdrawal, evidence, anchors)
-    publishers = {source.publisher_key for source in evidence_by_source if source.publisher_key}
     return render(
         request,
         "tracker/withdrawal_detail.html",
@@ -729,8 +728,8 @@ def withdrawal_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "open_conflicts": sum(1 for c in conflicts if c.state == Conflict.State.OPEN),
             "corroboration": corroboration_of(evidence),
             "evidence_by_source": evidence_by_source,
-            "source_count": len(evidence_by_source),
-            "publisher_count": len(publishers),
+            "source_count": withdrawal.source_count,
+            "publisher_count": withdrawal.publisher_count,
             "now": now,
         },
     )

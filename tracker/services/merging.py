@@ -9,7 +9,7 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery, Value
+from django.db.models import Count, F, IntegerField, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -329,11 +329,15 @@ def merge_value(
     )
 
 
+# From the finest to the coarsest.
+PRECISION_ORDER = [Precision.DAY, Precision.MONTH, Precision.YEAR]
+
+
 def dates_agree(a: dt.date, a_precision: str, b: dt.date, b_precision: str) -> bool:
     """Same date, or the same period where one of them is only known to the month or year."""
     if a == b:
         return True
-    coarsest = max(a_precision, b_precision, key=lambda p: ["day", "month", "year"].index(p))
+    coarsest = max(a_precision, b_precision, key=PRECISION_ORDER.index)
     if coarsest == Precision.YEAR:
         return a.year == b.year
     if coarsest == Precision.MONTH:
@@ -354,8 +358,8 @@ def merge_date(*, source, withdrawal: Withdrawal, field: str, date_fact, report,
         current, current_precision, date_fact.date, date_fact.precision
     ):
         # A more precise statement of the same period refines the record.
-        rank = ["day", "month", "year"]
-        if not locked and rank.index(date_fact.precision) < rank.index(current_precision):
+        rank = PRECISION_ORDER.index
+        if not locked and rank(date_fact.precision) < rank(current_precision):
             setattr(withdrawal, field, date_fact.date)
             setattr(withdrawal, precision_field, date_fact.precision)
             changed.append(field)
@@ -426,10 +430,7 @@ def withdrawal_revise_deadline(
     )
     report.deadline_revisions += 1
     revisions.append(revision)
-    latest = current_revision(revisions)
-    if (withdrawal.deadline, withdrawal.deadline_precision) != (latest.deadline, latest.precision):
-        withdrawal.deadline = latest.deadline
-        withdrawal.deadline_precision = latest.precision
+    if withdrawal_apply_current_deadline(withdrawal=withdrawal, revisions=revisions):
         changed.append("deadline")
     return revision
 
@@ -440,6 +441,21 @@ def current_revision(revisions: Iterable[DeadlineRevision]) -> DeadlineRevision:
         revisions,
         key=lambda r: (r.stated_on or dt.date.min, r.recorded_at, r.pk or 0),
     )
+
+
+def withdrawal_apply_current_deadline(
+    *, withdrawal: Withdrawal, revisions: list[DeadlineRevision]
+) -> bool:
+    """Set the denormalised deadline from its revisions (none: no deadline); True if it moved.
+
+    The caller saves the withdrawal.
+    """
+    latest = current_revision(revisions) if revisions else None
+    value = (latest.deadline, latest.precision) if latest else (None, withdrawal.deadline_precision)
+    if (withdrawal.deadline, withdrawal.deadline_precision) == value:
+        return False
+    withdrawal.deadline, withdrawal.deadline_precision = value
+    return True
 
 
 def milestone_merge_fact(*, source, withdrawal: Withdrawal, fact, report, changed) -> None:
@@ -558,13 +574,12 @@ def withdrawal_corroboration(withdrawal: Withdrawal, *, field: str | None = None
 
     A wire story republished by two sites is two sources but one publisher.
     """
-    evidence = Evidence.objects.filter(withdrawal=withdrawal)
     if field is None:
-        return evidence.aggregate(
-            sources=Count("source", distinct=True),
-            publishers=Count("source__publisher_key", distinct=True),
-        )
-    rows = evidence.filter(field=field).values_list("value", "source_id", "source__publisher_key")
+        # Kept on the row by withdrawals_recount.
+        return {"sources": withdrawal.source_count, "publishers": withdrawal.publisher_count}
+    rows = Evidence.objects.filter(withdrawal=withdrawal, field=field).values_list(
+        "value", "source_id", "source__publisher_key"
+    )
     current = getattr(withdrawal, field, None)
     precision = getattr(withdrawal, field.replace("_on", "_precision"), Precision.DAY)
     if field == "deadline":
@@ -622,8 +637,8 @@ def withdrawals_recount(*, withdrawal_ids: Iterable[int]) -> int:
 
 
 def withdrawals_with_corroboration(queryset: QuerySet[Withdrawal]) -> QuerySet[Withdrawal]:
-    """Annotate corroborating_sources and corroborating_publishers (one query for a list)."""
+    """corroborating_sources and corroborating_publishers for a list: the stored counts."""
     return queryset.annotate(
-        corroborating_sources=Count("evidence__source", distinct=True),
-        corroborating_publishers=Count("evidence__source__publisher_key", distinct=True),
+        corroborating_sources=F("source_count"),
+        corroborating_publishers=F("publisher_count"),
     )
