@@ -11,13 +11,20 @@ import pytest
 
 from tracker.extraction import (
     ExtractionError,
+    choose,
+    date_roles,
     dates,
     extract,
     extractor,
     fastre,
+    force_size,
+    negatives,
+    parties,
     numbers,
     places,
+    records,
     sentences,
+    triggers,
 )
 from tracker.extraction.dates import DateContext, find_dates
 from tracker.extraction.numbers import find_force_sizes
@@ -619,17 +626,31 @@ def test_it_reads_a_completion_dated_in_the_attribution_clause():
 
 
 # -- Speed without changing what is read --------------------------------------------------------
+_MODULES = (
+    extractor,
+    triggers,
+    parties,
+    places,
+    dates,
+    date_roles,
+    numbers,
+    force_size,
+    negatives,
+    choose,
+    records,
+    sentences,
+)
 _GATE_RE = re.compile(r"^\(\?=\(\?i:\[.*?\]\)\)\(\?:(?P<pattern>.*)\)$", re.DOTALL)
 
 
 def _module_patterns():
-    for module in (extractor, dates, numbers, places, sentences):
+    for module in _MODULES:
         for name, value in vars(module).items():
             if isinstance(value, re.Pattern):
                 yield f"{module.__name__}.{name}", value
     for kind, pattern in dates._PATTERNS:
         yield f"dates.{kind}", pattern
-    for kind, pattern in extractor._CUE_RES:
+    for kind, pattern in date_roles.CUE_RES:
         yield f"cue.{kind}", pattern
 
 

@@ -6,16 +6,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from . import fastre
+from . import fastre, lexicon
 
-UNITS = {
-    "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
-    "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13,
-    "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18,
-    "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60,
-    "seventy": 70, "eighty": 80, "ninety": 90, "a": 1, "an": 1,
-}  # fmt: skip
-SCALES = {"hundred": 100, "thousand": 1_000, "million": 1_000_000}
+_NUMBER_WORDS = {word: int(value) for word, value in lexicon.table("number_words.txt")}
+SCALES = {w: v for w, v in _NUMBER_WORDS.items() if w in ("hundred", "thousand", "million")}
+UNITS = {w: v for w, v in _NUMBER_WORDS.items() if w not in SCALES}
 
 _UNIT_WORDS = "|".join(sorted((re.escape(w) for w in UNITS), key=len, reverse=True))
 # "twenty-five", "a", "one", optionally "hundred", then optionally "thousand"/"million".
@@ -27,27 +22,13 @@ WORD_NUMBER = (
 DIGIT_NUMBER = r"(?<![\d,.])(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d++(?:\.\d+)?)"
 NUMBER = rf"(?:{DIGIT_NUMBER})(?:\s+(?:thousand|million))?|{WORD_NUMBER}"
 
-QUALIFIERS = {
-    "about": "approximately", "approximately": "approximately", "approx.": "approximately",
-    "around": "approximately", "roughly": "approximately", "some": "approximately",
-    "nearly": "approximately", "almost": "approximately", "close to": "approximately",
-    "an estimated": "approximately", "estimated": "approximately", "just under": "approximately",
-    "more than": "more than", "over": "more than", "upwards of": "more than",
-    "in excess of": "more than", "just over": "more than",
-    "at least": "at least", "no fewer than": "at least", "no less than": "at least",
-    "a minimum of": "at least",
-    "up to": "up to", "as many as": "up to", "fewer than": "up to", "less than": "up to",
-    "no more than": "up to", "a maximum of": "up to",
-}  # fmt: skip
+QUALIFIERS = dict(lexicon.table("qualifiers.txt"))
 QUALIFIER_WORDS = "|".join(sorted((re.escape(q) for q in QUALIFIERS), key=len, reverse=True))
 _QUALIFIER = QUALIFIER_WORDS
 
 # Nouns that name soldiers; civilians, evacuees, vehicles and years are never force sizes.
-FORCE_NOUNS = (
-    r"troops|soldiers|servicemen|servicemembers|service\s+members|personnel|marines|"
-    r"paratroopers|peacekeepers|commandos|special\s+forces|forces|military\s+advisers|"
-    r"advisers|advisors|sailors|airmen|guardsmen|legionnaires|men|uniformed\s+personnel|"
-    r"blue\s+helmets|police|gendarmes|fighters|mercenaries|contractors"
+FORCE_NOUNS = "|".join(
+    r"\s+".join(map(re.escape, noun.split())) for noun in lexicon.rows("force_nouns.txt")
 )
 # Up to four modifiers between number and noun: "400 special forces soldiers",
 # "1,000 American military personnel", "2,500 U.S. troops".

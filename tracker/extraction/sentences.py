@@ -4,14 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from . import fastre
+from . import fastre, lexicon
 
 # Abbreviations after which a full stop does not end a sentence.
-ABBREVIATIONS = {
-    "mr", "mrs", "ms", "dr", "gen", "lt", "col", "maj", "capt", "cpt", "sgt", "cmdr", "adm",
-    "gov", "sen", "rep", "pres", "st", "no", "vs", "jan", "feb", "mar", "apr", "jun", "jul",
-    "aug", "sep", "sept", "oct", "nov", "dec", "inc", "corp", "co", "ltd", "approx", "est",
-}  # fmt: skip
+ABBREVIATIONS = set(lexicon.words("abbreviations.txt"))
 # A sentence never grows past this: a 10 MB text without punctuation stays cheap to analyse.
 MAX_SENTENCE_CHARS = 3000
 

@@ -1,0 +1,91 @@
+"""Which number is the force being withdrawn: not a convoy, a ceiling, a peak from years
+before or a casualty count; "reduce from 4,500 to 2,500" is 2,000 leaving.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+
+from . import fastre
+from .model import PersonnelFact
+from .numbers import NUMBER, QUALIFIER_WORDS, QUALIFIERS, ForceSize, parse_number
+from .records import Analysed, Pair, clause_of
+from .triggers import WITHDRAWAL_RE
+
+# -- Force-size filters -----------------------------------------------------------------------
+_SIZE_VETO_RE = fastre.compile(
+    r"\b(?:convoys?|killed|dead|died|deaths?|wounded|injur\w*|casualt\w*|captured|missing|"
+    r"evacuees|refugees|ceiling|capped|cap|limit|maximum|authori[sz]ed\s+(?:strength|level)|"
+    r"residual|additional|extra|reinforc\w*|dispatch\w*|send(?:s|ing)?|"
+    r"(?:will|would|to|shall|could|may|should)\s+(?:\w+\s+)?(?:remain|stay)|stay\s+behind|"
+    r"remain\s+behind)\b",
+    re.IGNORECASE,
+)
+_SIZE_MORE_RE = fastre.compile(r"^\s*more\b", re.IGNORECASE)
+_SIZE_PART_RE = fastre.compile(
+    r"\b(?:first|last|final|next)\s+(?:\w+\s+)?(?:convoy|group|batch|contingent|flight|"
+    r"rotation|wave|column)\b",
+    re.IGNORECASE,
+)
+_PEAK_RE = fastre.compile(r"\b(?:peak|height|at\s+most|maximum)\b", re.IGNORECASE)
+
+
+_REDUCTION_RE = fastre.compile(
+    rf"\b(?:reduc\w*|cut\w*|draw\w*\s+down|drawdown|lower\w*|trim\w*|shrink\w*|bring\w*\s+down)"
+    rf"\b[^.;]{{0,80}}?\bfrom\s+(?:(?P<qual>{QUALIFIER_WORDS})\s+)?(?P<before>{NUMBER})\b"
+    rf"(?:\s+[\w.-]+){{0,3}}?\s+to\s+(?:(?:about|around|roughly|some)\s+)?(?P<after>{NUMBER})\b",
+    re.IGNORECASE,
+)
+
+
+def reduction_of(item: Analysed) -> ForceSize | None:
+    """ "reduce its forces from about 4,500 troops to 2,500": 2,000 leave, 2,500 remain."""
+    if "from" not in item.sentence.text:
+        return None
+    match = _REDUCTION_RE.search(item.sentence.text)
+    if not match:
+        return None
+    before, after = parse_number(match.group("before")), parse_number(match.group("after"))
+    if not before or after is None or after >= before:
+        return None
+    qualifier = QUALIFIERS.get((match.group("qual") or "").lower(), "exact")
+    base = item.sentence.start
+    return ForceSize(before - after, qualifier, base + match.start("before"), base + match.end())
+
+
+def size_score(item: Analysed, size: ForceSize, pair: Pair, reference: datetime.date) -> int | None:
+    clause_start, clause_end = clause_of(item, size.start)
+    base = item.sentence.start
+    clause = item.sentence.text[clause_start - base : clause_end - base]
+    if _SIZE_VETO_RE.search(clause) or _SIZE_PART_RE.search(clause):
+        return None
+    if _SIZE_MORE_RE.match(item.sentence.text[size.end - base :]) or re.search(
+        r"\bmore\s+(?:troops|soldiers|forces)\b",
+        item.sentence.text[size.start - base : size.end - base],
+    ):
+        return None
+    # "At the height of the surge in 2007": a figure from years before is not today's force.
+    for mention in item.dates:
+        if clause_start <= mention.start < clause_end and mention.year_given:
+            if mention.nearest and mention.nearest.year < reference.year - 1:
+                return None
+    score = 1
+    if WITHDRAWAL_RE.search(clause):
+        score += 2
+    if any(
+        m.code == pair.deploying.code and size.start <= m.start < size.end + 40
+        for m in item.parties
+    ):
+        score += 1
+    lead_in = item.sentence.text[max(0, size.start - base - 50) : size.start - base]
+    if _PEAK_RE.search(re.split(r"[,;]", lead_in)[-1]):
+        score -= 1
+    return score
+
+
+def choose_personnel(pair: Pair, reference: datetime.date) -> PersonnelFact | None:
+    if not pair.sizes:
+        return None
+    score, _, size, evidence = max(pair.sizes, key=lambda s: (s[0], -s[1]))
+    return PersonnelFact(value=size.value, qualifier=size.qualifier, evidence=evidence)
