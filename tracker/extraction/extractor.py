@@ -6,13 +6,12 @@
 2. In each kept sentence find parties (`places`), dates (`dates`) and force sizes (`numbers`),
    and the withdrawal pairs the sentence states (`triggers`: the trigger lexicon and its
    frames; `parties`: which mention leaves, which is the host, lists, unnamed hosts).
-   `negatives` voids demands, hypotheticals, denials, rotations and deployments.
+   Deployments, reinforcements and exercises are kept apart (`negatives`).
 3. Attach every kept sentence to the pairs it is about (by the parties it names, else to the
    text's main withdrawal) and give each of its dates a role from the nearest cue word
-   (`date_roles`), each of its numbers a score as the force (`force_size`), and read its
-   phases (`phases`).
+   (`date_roles`) and each of its numbers a score as the force (`force_size`).
 4. Per pair, choose the announcement, deadline, completion date and force size, and keep the
-   rest as milestones (`choose`), with a confidence for each (`confidence`).
+   rest as milestones (`choose`).
 """
 
 from __future__ import annotations
