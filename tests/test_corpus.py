@@ -22,6 +22,7 @@ LICENCES = {
     "ogl-3.0",
     "cc-by-sa",
     "cc-by",
+    "cc0",
     "other-parliament-open",
 }
 KINDS = {
