@@ -402,6 +402,7 @@ def test_it_gives_the_contract_json():
         "deadline",
         "completed_on",
         "milestones",
+        "phases",
         "confidence",
     }
 
@@ -422,7 +423,11 @@ def test_it_refuses_empty_text(text):
 def test_it_returns_an_empty_result_for_text_without_withdrawal():
     result = extract("The weather in Paris was mild on Monday.", published=day("2024-01-01"))
     assert result.withdrawals == []
-    assert result.to_dict() == {"reference_date": "2024-01-01", "withdrawals": []}
+    assert result.to_dict() == {
+        "reference_date": "2024-01-01",
+        "reference_source": "published",
+        "withdrawals": [],
+    }
 
 
 def test_it_dates_an_announcement_by_its_verb_not_by_the_withdrawal_noun():
@@ -732,3 +737,106 @@ def test_it_dates_the_vote_that_extends_a_mandate_a_last_time_as_the_announcemen
 def test_it_leaves_verbose_patterns_and_global_flags_as_they_are():
     assert fastre.compile(r"(?i)\bwith").pattern == r"(?i)\bwith"
     assert fastre.compile(r"\bwith  # a comment", re.VERBOSE).pattern == r"\bwith  # a comment"
+
+
+# -- Dates with an unknown reference ------------------------------------------------------------
+def test_it_marks_a_relative_date_unanchored_when_the_text_gives_no_day_to_count_from():
+    text = "France said on Thursday that its troops would withdraw from Mali by next month."
+    result = extract(text, today=TODAY)
+    assert result.reference_source == "today"
+    withdrawal = only(result, "FR", "ML")
+    assert withdrawal.deadline is not None and withdrawal.announced_on is not None
+    for fact in (withdrawal.deadline, withdrawal.announced_on):
+        assert fact.anchored is False
+        assert fact.confidence < 0.5  # flagged: a reading against the day of processing
+    data = result.to_dict()["withdrawals"][0]
+    assert data["deadline"]["anchored"] is False
+
+
+def test_it_anchors_relative_dates_on_the_publication_date():
+    text = "France said on Thursday that its troops would withdraw from Mali by next month."
+    result = extract(text, published=day("2022-02-17"), today=TODAY)
+    withdrawal = only(result, "FR", "ML")
+    assert_date(withdrawal.announced_on, "2022-02-17", "day")
+    assert withdrawal.announced_on.anchored and withdrawal.deadline.anchored
+    assert withdrawal.announced_on.confidence >= 0.5
+
+
+def test_it_counts_relative_dates_from_the_latest_day_a_narrative_text_states():
+    text = (
+        "On 15 February 1989 the last Soviet troops left Afghanistan. The Soviet Union had "
+        "announced on 14 April 1988 that it would withdraw its forces within nine months."
+    )
+    result = extract(text, today=TODAY)
+    assert result.reference_source == "text"
+    assert result.reference_date == day("1989-02-15")
+    withdrawal = only(result, "SU", "AF")
+    assert withdrawal.completed_on.anchored
+    assert_date(withdrawal.completed_on, "1989-02-15", "day")
+
+
+def test_it_reads_the_reference_day_from_a_dateline():
+    text = (
+        "BAMAKO, 31 December 2023 — The last peacekeepers of MINUSMA left Mali today, the "
+        "mission said."
+    )
+    result = extract(text, today=TODAY)
+    assert (result.reference_source, result.reference_date) == ("dateline", day("2023-12-31"))
+    withdrawal = only(result, "MINUSMA", "ML")
+    assert_date(withdrawal.completed_on, "2023-12-31", "day")
+    assert withdrawal.completed_on.anchored
+
+
+# -- Phases -------------------------------------------------------------------------------------
+def test_it_reads_two_places_left_by_two_dates_as_phases_of_one_withdrawal():
+    text = (
+        "Under the agreement, coalition forces will leave Baghdad and federal Iraq by "
+        "September 2025 and the Kurdistan region by September 2026, the ministry said."
+    )
+    result = extract(text, published=day("2024-09-27"), today=TODAY)
+    withdrawal = only(result, "COALITION", "IQ")
+    assert [(p.scope, p.deadline.date) for p in withdrawal.phases] == [
+        ("Baghdad and federal Iraq", day("2025-09-30")),
+        ("the Kurdistan region", day("2026-09-30")),
+    ]
+    # The whole is due when its last phase is; no phase becomes a superseded deadline.
+    assert_date(withdrawal.deadline, "2026-09-30", "month")
+    assert not [m for m in withdrawal.milestones if m.kind == "deadline"]
+
+
+def test_it_reads_a_first_group_with_its_size_and_date_as_a_phase_not_the_deadline():
+    text = (
+        "Germany will withdraw its troops from Mali. The first 200 soldiers will leave by the "
+        "end of January, a defence ministry spokesman said."
+    )
+    result = extract(text, published=day("2022-11-22"), today=TODAY)
+    withdrawal = only(result, "DE", "ML")
+    [phase] = withdrawal.phases
+    assert phase.scope == "The first 200 soldiers"
+    assert phase.personnel.value == 200
+    assert_date(phase.deadline, "2023-01-31", "month")
+    assert withdrawal.deadline is None  # the date of one part is not when the whole is due
+
+
+def test_it_reads_numbered_phases_with_their_own_sizes():
+    text = (
+        "MONUSCO will carry out a phase two drawdown of 3,000 peacekeepers from the Congo by "
+        "31 December, and phase three of 4,000 by 30 June 2025."
+    )
+    result = extract(text, published=day("2024-06-20"), today=TODAY)
+    withdrawal = only(result, "MONUSCO", "CD")
+    assert [(p.scope, p.personnel.value, p.deadline.date) for p in withdrawal.phases] == [
+        ("phase two", 3000, day("2024-12-31")),
+        ("phase three", 4000, day("2025-06-30")),
+    ]
+    assert_date(withdrawal.deadline, "2025-06-30", "day")
+
+
+def test_it_keeps_the_last_troops_leaving_as_the_end_of_the_whole_not_a_phase():
+    text = "The last French troops left Chad in January, after N'Djamena ended a defence accord."
+    result = extract(text, published=day("2025-07-17"), today=TODAY)
+    withdrawal = only(result, "FR", "TD")
+    assert withdrawal.phases == []
+    assert_date(withdrawal.completed_on, "2025-01-31", "month")
+    data = result.to_dict()["withdrawals"][0]
+    assert data["phases"] == []

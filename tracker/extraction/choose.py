@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import datetime
 
+from .confidence import date_confidence
 from .dates import DateMention, add_duration
 from .force_size import choose_personnel
-from .model import DateFact, MilestoneFact, WithdrawalFact
+from .model import DateFact, MilestoneFact, PersonnelFact, PhaseFact, WithdrawalFact
 from .records import Candidate, Pair
 
 
@@ -16,9 +17,12 @@ from .records import Candidate, Pair
 def withdrawal_fact(
     pair: Pair, reference: datetime.date, events: dict[str, datetime.date]
 ) -> tuple[int, WithdrawalFact]:
+    phases = _phases(pair, reference)
     announced = _choose_announced(pair)
     completed = _choose_completed(pair, reference)
     deadline = _choose_deadline(pair, announced, reference, events)
+    if deadline is None:
+        deadline = _deadline_of_phases(phases, pair)
     if deadline is None and pair.deadline_is_completion and completed:
         deadline = completed
     personnel = choose_personnel(pair, reference)
@@ -39,18 +43,24 @@ def withdrawal_fact(
         deadline=deadline,
         completed_on=completed,
         milestones=milestones,
+        phases=phases,
         confidence=round(min(confidence, 0.95), 2),
         summary=summary,
     )
     return pair.order, fact
 
 
-def _fact(candidate: Candidate, date: datetime.date | None = None) -> DateFact:
+def _fact(
+    candidate: Candidate, date: datetime.date | None = None, anchored: bool | None = None
+) -> DateFact:
+    anchored = candidate.mention.anchored if anchored is None else anchored
     return DateFact(
         date=date or candidate.date,
         precision=candidate.mention.precision,
         phrase=candidate.mention.phrase,
         evidence=candidate.evidence,
+        anchored=anchored,
+        confidence=date_confidence(candidate, anchored),
     )
 
 
@@ -87,13 +97,16 @@ def _duration_end(
     announced: DateFact | None,
     reference: datetime.date,
     events: dict[str, datetime.date],
-) -> datetime.date:
-    """ "within one month" runs from the event it names, else the announcement, else today."""
+) -> tuple[datetime.date, bool]:
+    """ "within one month" runs from the event it names, else the announcement, else the
+    reference day; with whether the day it runs from is known (anchored)."""
     if mention.runs_from and mention.runs_from in events:
-        start = events[mention.runs_from]
+        start, anchored = events[mention.runs_from], True
+    elif announced and announced.precision == "day":
+        start, anchored = announced.date, announced.anchored
     else:
-        start = announced.date if announced and announced.precision == "day" else reference
-    return add_duration(start, *mention.duration)
+        start, anchored = reference, mention.anchored
+    return add_duration(start, *mention.duration), anchored
 
 
 def _choose_deadline(
@@ -102,21 +115,21 @@ def _choose_deadline(
     reference: datetime.date,
     events: dict[str, datetime.date],
 ) -> DateFact | None:
-    options: list[tuple[Candidate, datetime.date]] = []
+    options: list[tuple[Candidate, datetime.date, bool]] = []
     for c in pair.candidates:
         if c.role != "deadline":
             continue
         if c.mention.duration:
-            options.append((c, _duration_end(c.mention, announced, reference, events)))
+            options.append((c, *_duration_end(c.mention, announced, reference, events)))
         elif c.date:
-            options.append((c, c.date))
+            options.append((c, c.date, c.mention.anchored))
     if not options:
         return None
-    best, day = max(
+    best, day, anchored = max(
         options,
         key=lambda o: (o[0].strength, o[1], -_PRECISION_RANK[o[0].mention.precision]),
     )
-    return _fact(best, day)
+    return _fact(best, day, anchored)
 
 
 def _milestones(
@@ -128,19 +141,76 @@ def _milestones(
     seen: set[tuple[str, datetime.date | None]] = set()
     milestones: list[MilestoneFact] = []
     for c in pair.candidates:
-        date = c.date
+        date, anchored = c.date, c.mention.anchored
         if c.mention.duration:
-            date = _duration_end(c.mention, announced, reference, events)
+            date, anchored = _duration_end(c.mention, announced, reference, events)
         if date is None or (c.kind, date) in seen:
             continue
         seen.add((c.kind, date))
-        milestones.append(MilestoneFact(c.kind, _fact(c, date), _shorten(c.clause), c.evidence))
+        fact = _fact(c, date, anchored)
+        milestones.append(MilestoneFact(c.kind, fact, _shorten(c.clause), c.evidence))
     for kind, evidence, clause in pair.undated:
         if (kind, None) not in seen:
             seen.add((kind, None))
             milestones.append(MilestoneFact(kind, None, _shorten(clause), evidence))
     milestones.sort(key=lambda m: (m.date is None, m.date.date if m.date else datetime.date.min))
     return milestones
+
+
+def _phases(pair: Pair, reference: datetime.date) -> list[PhaseFact]:
+    """The pair's phases; their dates leave the candidates for the whole's dates.
+
+    "The last troops left in January" alone is the whole withdrawal ending, not a phase: a
+    text states phases when one of them is a part ("the first 200", "phase two", "Baghdad by
+    2025"). The final phase's dates stay candidates, as its end is the end of the whole.
+    """
+    if all(raw.final for raw, _, _ in pair.phases):
+        pair.phases = []
+        return []
+    partial = {id(c) for raw, c, _ in pair.phases if c is not None and not raw.final}
+    pair.candidates = [c for c in pair.candidates if id(c) not in partial]
+    out: list[PhaseFact] = []
+    seen: set[tuple[str, datetime.date | None]] = set()
+    for phase, candidate, evidence in pair.phases:
+        done = candidate is not None and candidate.role == "completed"
+        day = phase.mention.resolve("past" if done else "future")
+        if day is None or (phase.scope, day) in seen:
+            continue
+        seen.add((phase.scope, day))
+        fact = DateFact(
+            date=day,
+            precision=phase.mention.precision,
+            phrase=phase.mention.phrase,
+            evidence=evidence,
+            anchored=phase.mention.anchored,
+            confidence=date_confidence(candidate, phase.mention.anchored) if candidate else 0.5,
+        )
+        size = phase.size
+        personnel = (
+            PersonnelFact(value=size.value, qualifier=size.qualifier, evidence=evidence)
+            if size
+            else None
+        )
+        out.append(
+            PhaseFact(
+                scope=phase.scope,
+                deadline=None if done else fact,
+                completed_on=fact if done else None,
+                personnel=personnel,
+                evidence=evidence,
+            )
+        )
+    return out
+
+
+def _deadline_of_phases(phases: list[PhaseFact], pair: Pair) -> DateFact | None:
+    """With no overall deadline stated, the whole is due when its last phase is, provided the
+    text gives the whole in phases (two or more, or one that is the final one)."""
+    dated = [p.deadline for p in phases if p.deadline]
+    final = any(raw.final for raw, _, _ in pair.phases)
+    if not dated or (len(dated) < 2 and not final):
+        return None
+    return max(dated, key=lambda d: d.date)
 
 
 def _shorten(text: str, limit: int = 200) -> str:

@@ -20,9 +20,21 @@ class _UsageError(Exception):
 
 
 def _parser(prog: str) -> _ArgumentParser:
-    parser = _ArgumentParser(prog=prog, description="Extract troop withdrawals from a text.")
+    parser = _ArgumentParser(
+        prog=prog,
+        description="Extract troop withdrawals from a text. Each withdrawal: deploying, host, "
+        "personnel, announced_on, deadline (when the whole is due), completed_on, milestones, "
+        "phases (parts with their own scope, deadline, completed_on, personnel) and a "
+        "confidence in [0, 1]; each date: precision, evidence, confidence, and anchored "
+        "(false when read from a relative expression with no reference day). "
+        "Fields: docs/extraction.md.",
+    )
     parser.add_argument("--format", choices=("json", "text"), default="json")
-    parser.add_argument("--published", help="publication date, YYYY-MM-DD")
+    parser.add_argument(
+        "--published",
+        help="publication date, YYYY-MM-DD: relative dates count from it (without it, from a "
+        "dateline or the text's own dates, else they are output with anchored: false)",
+    )
     parser.add_argument("path", help="a UTF-8 text file, or - for standard input")
     return parser
 

@@ -166,6 +166,22 @@ def reference_from_weekday(sentences: list[Sentence], today: datetime.date) -> d
     return None
 
 
+def reference_from_text(sentences: list[Sentence], today: datetime.date) -> datetime.date | None:
+    """A text with neither publication date nor dateline, but with years ("in 2011", "on
+    18 December 2011"), is read as narrative text is (HeidelTime): relative expressions count
+    from the latest day it states, never from today."""
+    context = DateContext(reference=today, today=today)
+    best: tuple[int, datetime.date] | None = None
+    for sentence in sentences:
+        for mention in find_dates(sentence.text, sentence.start, context):
+            if not mention.year_given or mention.nearest is None or mention.attributive:
+                continue
+            rank = (mention.precision == "day", mention.nearest)
+            if mention.nearest <= today and (best is None or rank > best):
+                best = rank
+    return best[1] if best else None
+
+
 UNDATED_MILESTONES = [
     ("equipment_removal", re.compile(r"\bremov\w*\s+(?:\S+\s+){0,6}?equipment\b", re.I)),
     (

@@ -187,6 +187,7 @@ class DateMention:
     runs_from: str | None = None  # "mandate" for "within a year after the mandate ends"
     attributive: bool = False  # "the 2018 agreement": names another thing, is no event date
     year_given: bool = False
+    anchored: bool = True  # False: relative, and the text gives no day to count from
 
     def resolve(self, direction: str) -> datetime.date | None:
         return {"past": self.past, "future": self.future}.get(direction) or self.nearest
@@ -200,6 +201,7 @@ class DateContext:
     weekday_picks_year: bool = False  # no publication date: "Monday, May 20th" names the year
     today: datetime.date = field(default_factory=datetime.date.today)
     last_year: int | None = None
+    anchored: bool = True  # whether `reference` is known (not merely today)
 
 
 def last_day(year: int, month: int) -> datetime.date:
@@ -285,6 +287,7 @@ def find_dates(text: str, offset: int, context: DateContext) -> list[DateMention
         mention.start, mention.end = offset + start, offset + end
         mention.phrase = text[phrase_start:end]
         mention.attributive = kind == "year" and _is_attributive(text, start, end)
+        mention.anchored = context.anchored or mention.year_given
         if mention.duration:
             runs_from = _RUNS_FROM_RE.match(text, end)
             if runs_from:

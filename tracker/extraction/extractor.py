@@ -2,16 +2,18 @@
 
 1. Split the text into sentences (with offsets); keep only those that talk about troops,
    withdrawals or deadlines (`triggers.is_relevant`), so a 10 MB text of something else costs
-   one scan. Find the reference day (`date_roles`: publication date, dateline, weekday).
+   one scan. Find the reference day (`date_roles`: publication date, dateline, weekday, the
+   text's own latest date); with none, relative dates are marked not anchored.
 2. In each kept sentence find parties (`places`), dates (`dates`) and force sizes (`numbers`),
    and the withdrawal pairs the sentence states (`triggers`: the trigger lexicon and its
    frames; `parties`: which mention leaves, which is the host, lists, unnamed hosts).
    Deployments, reinforcements and exercises are kept apart (`negatives`).
 3. Attach every kept sentence to the pairs it is about (by the parties it names, else to the
    text's main withdrawal) and give each of its dates a role from the nearest cue word
-   (`date_roles`) and each of its numbers a score as the force (`force_size`).
-4. Per pair, choose the announcement, deadline, completion date and force size, and keep the
-   rest as milestones (`choose`).
+   (`date_roles`), each of its numbers a score as the force (`force_size`), and read the
+   phases it states (`phases`).
+4. Per pair, choose the announcement, deadline, completion date and force size, keep the rest
+   as milestones and the phases apart (`choose`), with a confidence for each (`confidence`).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from .date_roles import (
     date_candidate,
     event_ends,
     reference_from_dateline,
+    reference_from_text,
     reference_from_weekday,
 )
 from .dates import DateContext, find_dates
@@ -34,6 +37,7 @@ from .model import Evidence, ExtractionResult
 from .negatives import deployments
 from .numbers import find_force_sizes
 from .parties import resolve_unnamed_host
+from .phases import sentence_phases
 from .places import STATES, find_parties
 from .records import LOCATIVE_BEFORE_RE, Analysed, Candidate, Hit, Pair, clause_text
 from .sentences import Sentence, split_sentences
@@ -71,13 +75,13 @@ def extract(
         today = today.date()
     today = today or datetime.date.today()
     sentences = [s for s in split_sentences(text) if is_relevant(s.text)]
-    reference = (
-        published
-        or reference_from_dateline(sentences, today)
-        or reference_from_weekday(sentences, today)
-        or today
+    reference, source = _reference(sentences, published, today)
+    context = DateContext(
+        reference=reference,
+        weekday_picks_year=published is None,
+        today=today,
+        anchored=source != "today",
     )
-    context = DateContext(reference=reference, weekday_picks_year=published is None, today=today)
     analysed = [_analyse(s, context) for s in sentences]
     pairs = _find_pairs(analysed)
     for item in analysed:
@@ -87,9 +91,28 @@ def extract(
     withdrawals.sort(key=lambda w: w[0])
     return ExtractionResult(
         reference_date=reference,
+        reference_source=source,
         withdrawals=[w for _, w in withdrawals],
         deployments=deployments(analysed, pairs),
     )
+
+
+def _reference(
+    sentences: list[Sentence], published: datetime.date | None, today: datetime.date
+) -> tuple[datetime.date, str]:
+    """The day relative dates count from, and where it came from. "today" means the text gives
+    none: its relative dates are then marked `anchored=False`."""
+    if published:
+        return published, "published"
+    for source, find in (
+        ("dateline", reference_from_dateline),
+        ("weekday", reference_from_weekday),
+        ("text", reference_from_text),
+    ):
+        found = find(sentences, today)
+        if found:
+            return found, source
+    return today, "today"
 
 
 def _analyse(sentence: Sentence, context: DateContext) -> Analysed:
@@ -170,6 +193,7 @@ def _attach(item: Analysed, pairs: dict[tuple[str, str], Pair], reference: datet
     # when the sentence is about several withdrawals ("out of Mali, Burkina Faso and Niger").
     deadline_is_completion = bool(DEADLINE_IS_COMPLETION_RE.search(item.sentence.text))
     reduction = reduction_of(item)
+    phases = sentence_phases(item)
     candidates: dict[int, Candidate | None] = {}
     for pair, segment_start, segment_end in targets:
         pair.sentences += 1
@@ -181,6 +205,10 @@ def _attach(item: Analysed, pairs: dict[tuple[str, str], Pair], reference: datet
                     candidates[index] = date_candidate(item, mention)
                 if candidates[index]:
                     pair.candidates.append(candidates[index])
+        for phase in phases:
+            if segment_start <= phase.mention.start < segment_end:
+                index = item.dates.index(phase.mention)
+                pair.phases.append((phase, candidates.get(index), item.evidence))
         if reduction and segment_start <= reduction.start < segment_end:
             pair.sizes.append((5, reduction.start, reduction, item.evidence))
         for size in item.sizes:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import re
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from . import fastre
 from .dates import DateMention
@@ -12,6 +13,9 @@ from .model import Evidence, PartyRef
 from .numbers import ForceSize
 from .places import Party, PartyMention
 from .sentences import Sentence
+
+if TYPE_CHECKING:
+    from .phases import RawPhase
 
 
 @dataclass
@@ -56,6 +60,8 @@ class Pair:
     candidates: list[Candidate] = field(default_factory=list)
     sizes: list[tuple[int, int, ForceSize, Evidence]] = field(default_factory=list)
     undated: list[tuple[str, Evidence, str]] = field(default_factory=list)
+    # (phase, its date's candidate, the sentence): see phases.py
+    phases: list[tuple[RawPhase, Candidate | None, Evidence]] = field(default_factory=list)
     deadline_is_completion: bool = False
 
 
