@@ -55,6 +55,7 @@ NEGATIVES = {
 DATE_FIELDS = ("announced_on", "deadline", "completed_on")
 PRECISIONS = {"day", "month", "year"}
 CODE = re.compile(r"^[A-Z][A-Z0-9-]+$")
+DECADE = re.compile(r"^1[89]\d0s$|^20\d0s$")
 
 
 def load_scorer():
@@ -84,6 +85,8 @@ def entry_problems(entry: dict) -> list[str]:
         problems.append(f"kind {entry.get('kind')!r} is unknown")
     if entry.get("region") not in REGIONS:
         problems.append(f"region {entry.get('region')!r} is unknown")
+    if not DECADE.match(str(entry.get("decade"))):
+        problems.append(f"decade {entry.get('decade')!r} is not like 1990s")
     if not set(entry.get("negatives", [None])) <= NEGATIVES:
         problems.append(f"negatives {entry.get('negatives')!r} hold an unknown kind")
     if "published" not in entry or not (entry["published"] is None or is_date(entry["published"])):
@@ -134,6 +137,20 @@ def test_it_keeps_each_text_as_non_empty_utf8(entry):
     assert text.strip()
 
 
+def test_it_holds_enough_texts_and_hard_negatives_to_measure_with():
+    # The floor: at least 80 texts, at least 15 of them hard negatives (no withdrawal).
+    negatives = [e for e in GOLD if not e["withdrawals"]]
+    assert len(GOLD) >= 80
+    assert len(negatives) >= 15
+
+
+def test_it_holds_no_text_or_source_twice():
+    texts = [(CORPUS / e["file"]).read_bytes() for e in GOLD]
+    urls = [e["url"] for e in GOLD]
+    assert len(set(texts)) == len(texts)
+    assert len(set(urls)) == len(urls)
+
+
 def test_it_flags_a_malformed_entry():
     bad = {
         "file": "x.txt",
@@ -141,6 +158,7 @@ def test_it_flags_a_malformed_entry():
         "licence": "all rights reserved",
         "kind": "newspaper",
         "region": "mars",
+        "decade": "nineties",
         "negatives": ["maybe"],
         "published": "30 June 2023",
         "notes": "",
@@ -155,6 +173,7 @@ def test_it_flags_a_malformed_entry():
         "licence",
         "kind",
         "region",
+        "decade",
         "negatives",
         "published",
         "notes",
