@@ -20,6 +20,7 @@ from tracker.models import (
     Milestone,
     Precision,
     Withdrawal,
+    day_after,
     describe_date,
     period_start,
 )
@@ -116,7 +117,7 @@ def ical_event(
         # know the newer copy replaces the older one.
         f"SEQUENCE:{int(modified.timestamp())}",
         f"DTSTART;VALUE=DATE:{start:%Y%m%d}",
-        f"DTEND;VALUE=DATE:{day + dt.timedelta(days=1):%Y%m%d}",
+        f"DTEND;VALUE=DATE:{day_after(day):%Y%m%d}",
         f"SUMMARY:{ical_text(summary)}",
         f"DESCRIPTION:{ical_text(description)}",
         f"URL:{url}",

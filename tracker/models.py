@@ -37,6 +37,29 @@ MONTHS = [
 ]  # fmt: skip
 
 
+# The dates a record may hold. Wide enough for any withdrawal in living memory and any
+# plan a government states; narrow enough that date arithmetic (the day after a deadline,
+# a countdown in seconds, an iCalendar DTEND) can never overflow. Every way in (extraction
+# output, the API, forms, the admin, feeds, published_on) checks against these.
+EARLIEST_DATE = dt.date(1900, 1, 1)
+LATEST_DATE = dt.date(2100, 12, 31)
+DATE_RANGE_MESSAGE = f"Enter a date between {EARLIEST_DATE} and {LATEST_DATE}."
+
+
+def date_in_range(value: dt.date | None) -> bool:
+    return value is None or EARLIEST_DATE <= value <= LATEST_DATE
+
+
+def validate_date_in_range(value: dt.date | None) -> None:
+    if not date_in_range(value):
+        raise ValidationError(DATE_RANGE_MESSAGE, code="date_out_of_range")
+
+
+def day_after(day: dt.date) -> dt.date:
+    # Rows stored before the bounds existed may hold date.max; the day after it is itself.
+    return day if day >= dt.date.max else day + dt.timedelta(days=1)
+
+
 def describe_date(value: dt.date | None, precision: str) -> str:
     """A date as precise as it is known: "15 September 2024", "September 2025", "2023"."""
     if value is None:
@@ -114,7 +137,7 @@ class Source(models.Model):
     # Who really published the story, for counting corroboration by distinct publishers: a
     # wire story syndicated by two sites is one publisher (see publisher_key_for).
     publisher_key = models.CharField(max_length=200, blank=True, default="")
-    published_on = models.DateField(null=True, blank=True)
+    published_on = models.DateField(null=True, blank=True, validators=[validate_date_in_range])
     text = models.TextField()
     # sha256 of the text with its whitespace collapsed: the same article pasted twice,
     # re-wrapped, is one source.
@@ -182,7 +205,7 @@ class Deployment(models.Model):
     personnel_qualifier = models.CharField(
         max_length=20, choices=Qualifier.choices, blank=True, default=""
     )
-    since = models.DateField(null=True, blank=True)
+    since = models.DateField(null=True, blank=True, validators=[validate_date_in_range])
     since_precision = models.CharField(max_length=5, choices=Precision.choices, default="day")
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -261,7 +284,9 @@ def period_start(day: dt.date, precision: str) -> dt.date:
 
 def deadline_moment(day: dt.date) -> dt.datetime:
     # A withdrawal "by September 15" is on time until that day ends (UTC).
-    return dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min, tzinfo=dt.UTC)
+    if day >= dt.date.max:
+        return dt.datetime.max.replace(tzinfo=dt.UTC)
+    return dt.datetime.combine(day_after(day), dt.time.min, tzinfo=dt.UTC)
 
 
 class Withdrawal(models.Model):
@@ -275,26 +300,26 @@ class Withdrawal(models.Model):
         limit_choices_to={"kind": Party.Kind.STATE},
     )
     summary = models.TextField(blank=True, default="")
-    announced_on = models.DateField(null=True, blank=True)
+    announced_on = models.DateField(null=True, blank=True, validators=[validate_date_in_range])
     announced_precision = models.CharField(
         max_length=5, choices=Precision.choices, default=Precision.DAY
     )
-    started_on = models.DateField(null=True, blank=True)
+    started_on = models.DateField(null=True, blank=True, validators=[validate_date_in_range])
     started_precision = models.CharField(
         max_length=5, choices=Precision.choices, default=Precision.DAY
     )
     # The current deadline, denormalised from the latest DeadlineRevision so that
     # "what is overdue?" is one indexed query. Change it only through
     # services.withdrawal_revise_deadline, which writes the revision too.
-    deadline = models.DateField(null=True, blank=True)
+    deadline = models.DateField(null=True, blank=True, validators=[validate_date_in_range])
     deadline_precision = models.CharField(
         max_length=5, choices=Precision.choices, default=Precision.DAY
     )
-    completed_on = models.DateField(null=True, blank=True)
+    completed_on = models.DateField(null=True, blank=True, validators=[validate_date_in_range])
     completed_precision = models.CharField(
         max_length=5, choices=Precision.choices, default=Precision.DAY
     )
-    cancelled_on = models.DateField(null=True, blank=True)
+    cancelled_on = models.DateField(null=True, blank=True, validators=[validate_date_in_range])
     personnel = models.PositiveIntegerField(null=True, blank=True)
     personnel_qualifier = models.CharField(
         max_length=20, choices=Qualifier.choices, blank=True, default=""
@@ -436,7 +461,7 @@ class DeadlineRevision(models.Model):
     withdrawal = models.ForeignKey(
         Withdrawal, on_delete=models.CASCADE, related_name="deadline_revisions"
     )
-    deadline = models.DateField()
+    deadline = models.DateField(validators=[validate_date_in_range])
     precision = models.CharField(max_length=5, choices=Precision.choices, default=Precision.DAY)
     phrase = models.CharField(max_length=300, blank=True, default="")
     source = models.ForeignKey(
@@ -444,7 +469,7 @@ class DeadlineRevision(models.Model):
     )
     # When the deadline was stated (the source's publication date): sources arrive out of
     # order, so the current deadline is the one stated last, not the one recorded last.
-    stated_on = models.DateField(null=True, blank=True)
+    stated_on = models.DateField(null=True, blank=True, validators=[validate_date_in_range])
     recorded_at = models.DateTimeField(default=timezone.now)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
@@ -485,7 +510,7 @@ class Milestone(models.Model):
     withdrawal = models.ForeignKey(Withdrawal, on_delete=models.CASCADE, related_name="milestones")
     kind = models.CharField(max_length=20, choices=Kind.choices)
     title = models.CharField(max_length=300)
-    date = models.DateField(null=True, blank=True)
+    date = models.DateField(null=True, blank=True, validators=[validate_date_in_range])
     date_precision = models.CharField(
         max_length=5, choices=Precision.choices, default=Precision.DAY
     )
@@ -649,7 +674,7 @@ class IngestJob(models.Model):
         Source, on_delete=models.SET_NULL, null=True, blank=True, related_name="jobs"
     )
     feed = models.ForeignKey(Feed, on_delete=models.SET_NULL, null=True, blank=True)
-    published_on = models.DateField(null=True, blank=True)
+    published_on = models.DateField(null=True, blank=True, validators=[validate_date_in_range])
     attempts = models.PositiveSmallIntegerField(default=0)
     error = models.TextField(blank=True, default="")
     # What merging did: withdrawals created/updated, evidence added, conflicts, revisions.

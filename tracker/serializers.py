@@ -12,6 +12,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from tracker import services
 from tracker.models import (
     Conflict,
     DeadlineRevision,
@@ -451,6 +452,13 @@ class SourceSubmitSerializer(StrictFieldsMixin, serializers.Serializer):
     title = serializers.CharField(required=False, allow_blank=True, max_length=500)
     publisher = serializers.CharField(required=False, allow_blank=True, max_length=200)
     published_on = serializers.DateField(required=False, allow_null=True)
+
+    def validate_published_on(self, value):
+        try:
+            services.published_on_check(value)
+        except services.IngestError as exc:
+            raise serializers.ValidationError(str(exc), code="invalid") from None
+        return value
 
     def validate(self, attrs):
         if not attrs.get("text") and not attrs.get("url"):

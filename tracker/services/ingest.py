@@ -19,8 +19,8 @@ from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 
 from tracker import fetching
-from tracker.models import Feed, IngestJob, Source
-from tracker.services.merging import source_merge_facts
+from tracker.models import DATE_RANGE_MESSAGE, Feed, IngestJob, Source, date_in_range
+from tracker.services.merging import result_bound_dates, source_merge_facts
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +39,47 @@ class IngestRetry(Exception):
     def __init__(self, message: str, *, delay: float):
         super().__init__(message)
         self.delay = delay
+
+
+# ---------------------------------------------------------------------------------------
+# Publication dates: under "stated last wins" a source's date decides which deadline is
+# current, so a date out of range or in the future must never enter.
+
+
+def latest_publication_date(*, now: dt.datetime | None = None) -> dt.date:
+    # Tomorrow in UTC: somewhere it already is (Kiribati is UTC+14).
+    return (now or timezone.now()).astimezone(dt.UTC).date() + dt.timedelta(days=1)
+
+
+def published_on_check(value: dt.date | None, *, now: dt.datetime | None = None) -> None:
+    """A publication date a person gave (API, form, CLI): refused when it cannot be true."""
+    if value is None:
+        return
+    if not date_in_range(value):
+        raise IngestError(f"published on {value.isoformat()}: {DATE_RANGE_MESSAGE}")
+    if value > latest_publication_date(now=now):
+        raise IngestError(f"published on {value.isoformat()}: that is in the future")
+
+
+def published_on_from_page(
+    value: dt.date | None, *, warnings: list[str], now: dt.datetime | None = None
+) -> dt.date | None:
+    """A publication date a page or a feed states: out of range it is dropped, in the
+    future it becomes today; either way the job's warnings say so."""
+    if value is None:
+        return None
+    if not date_in_range(value):
+        warnings.append(f"ignored the publication date {value.isoformat()}: {DATE_RANGE_MESSAGE}")
+        return None
+    latest = latest_publication_date(now=now)
+    if value > latest:
+        today = latest - dt.timedelta(days=1)
+        warnings.append(
+            f"the stated publication date {value.isoformat()} is in the future: "
+            f"read as {today.isoformat()}"
+        )
+        return today
+    return value
 
 
 # ---------------------------------------------------------------------------------------
@@ -158,6 +199,7 @@ def source_submit_text(
 
     enqueue=False leaves the job for the caller to run (the bulk command runs it in-process).
     """
+    published_on_check(published_on)
     with transaction.atomic():
         source, created = source_get_or_create(
             text=text,
@@ -199,6 +241,7 @@ def source_submit_upload(
 
     Invalid UTF-8 is replaced and the job says so in `warnings`.
     """
+    published_on_check(published_on)
     suffix = Path(name).suffix.lower()
     if suffix not in UPLOAD_SUFFIXES:
         raise IngestError(
@@ -212,13 +255,17 @@ def source_submit_upload(
         raise IngestError(f"{name}: the file is empty")
     title = Path(name).stem.replace("_", " ")
     publisher = ""
+    warnings = [REPLACED_WARNING] if replaced else []
     if suffix in (".html", ".htm"):
         try:
             article = fetching.article_from_html(text)
         except fetching.FetchError as exc:
             raise IngestError(f"{name}: {exc}") from None
         text, title = article.text, article.title or title
-        publisher, published_on = article.publisher, published_on or article.published_on
+        publisher = article.publisher
+        published_on = published_on or published_on_from_page(
+            article.published_on, warnings=warnings
+        )
     return source_submit_text(
         text=text,
         origin=origin,
@@ -227,7 +274,7 @@ def source_submit_upload(
         publisher=publisher,
         published_on=published_on,
         user=user,
-        warnings=[REPLACED_WARNING] if replaced else [],
+        warnings=warnings,
         enqueue=enqueue,
     )
 
@@ -245,6 +292,7 @@ def source_submit_url(
     A URL whose source was read before gives a job that is already finished (merged, with
     `changes == {"unchanged": True}`); a URL already being read gives that job.
     """
+    published_on_check(published_on)
     try:
         canonical = fetching.url_canonical(url)
     except fetching.FetchError as exc:
@@ -373,13 +421,16 @@ def ingest_job_stages(*, job: IngestJob, needs_fetch: bool) -> None:
     if needs_fetch:
         started = time.monotonic()
         article = url_read(url=job.url)
+        published_on = job.published_on or published_on_from_page(
+            article.published_on, warnings=article.warnings
+        )
         source, created = source_get_or_create(
             text=article.text,
             origin=Source.Origin.FEED if job.feed_id else Source.Origin.URL,
             title=article.title,
             url=job.url,
             publisher=article.publisher,
-            published_on=job.published_on or article.published_on,
+            published_on=published_on,
         )
         timings["fetch_ms"] = elapsed_ms(started)
         job.source = source
@@ -400,7 +451,13 @@ def ingest_job_stages(*, job: IngestJob, needs_fetch: bool) -> None:
         result = extraction.extract(source.text, published=source.published_on)
     except extraction.ExtractionError as exc:
         raise IngestError(str(exc)) from None
+    except OverflowError:
+        raise IngestError("a date in the text is too far from today to read") from None
     timings["extract_ms"] = elapsed_ms(started)
+    ignored = result_bound_dates(result)
+    if ignored:
+        job.warnings = list(job.warnings) + ignored
+        job.save(update_fields=["warnings"])
     started = time.monotonic()
     with transaction.atomic():
         # Jobs for one source (the same URL submitted many times at once) merge one at a
@@ -570,12 +627,14 @@ def feed_poll(*, feed_id: int) -> int:
                 or IngestJob.objects.filter(url=canonical).exists()
             ):
                 continue
+            warnings: list[str] = []
             job = IngestJob.objects.create(
                 kind=IngestJob.Kind.FEED_ENTRY,
                 label=entry.url[:2000],
                 url=canonical,
                 feed=feed,
-                published_on=entry.published_on,
+                published_on=published_on_from_page(entry.published_on, warnings=warnings),
+                warnings=warnings,
             )
             ingest_job_enqueue(job)
             queued += 1

@@ -23,6 +23,7 @@ from tracker.models import (
     Precision,
     Source,
     Withdrawal,
+    date_in_range,
 )
 
 # Milestone kinds a withdrawal has at most one of; others (base handovers, personnel
@@ -86,7 +87,41 @@ def party_get_or_create(*, ref) -> Party:
     return party
 
 
+def result_bound_dates(result) -> list[str]:
+    """Drop the extracted dates a record may not hold (models.EARLIEST_DATE..LATEST_DATE);
+    one warning per date dropped, for the job to show.
+
+    "by 9999-12-31" is text a person can type: the fact is ignored, not the whole source.
+    A milestone whose date is out of range is dropped with it (undated, it would mean
+    something else).
+    """
+    warnings: list[str] = []
+
+    def keep(date_fact, what: str) -> bool:
+        if date_fact is None or date_in_range(date_fact.date):
+            return True
+        warnings.append(
+            f"ignored {what} {date_fact.date.isoformat()} ({date_fact.phrase.strip()!r}): "
+            "outside the dates a record may hold"
+        )
+        return False
+
+    for fact in result.withdrawals:
+        name = f"{fact.deploying.name} from {fact.host.name}"
+        for field_name in ("announced_on", "deadline", "completed_on"):
+            if not keep(getattr(fact, field_name), f"{name}: {field_name.replace('_', ' ')}"):
+                setattr(fact, field_name, None)
+        fact.milestones = [
+            m for m in fact.milestones if keep(m.date, f"{name}: milestone {m.kind}")
+        ]
+    for deployment in getattr(result, "deployments", None) or []:
+        if not keep(deployment.since, f"{deployment.deploying.name} in {deployment.host.name}"):
+            deployment.since = None
+    return warnings
+
+
 def source_merge_facts(*, source: Source, result) -> dict:
+    result_bound_dates(result)  # a no-op when the caller has done it to warn the user
     report = MergeReport()
     # Rows are locked per deploying party; taking them in one order everywhere means two
     # sources naming the same parties in opposite orders cannot deadlock.

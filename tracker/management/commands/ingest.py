@@ -22,9 +22,14 @@ def parse_published(raw: str | None) -> dt.date | None:
     if not raw:
         return None
     try:
-        return dt.date.fromisoformat(raw)
+        published = dt.date.fromisoformat(raw)
     except ValueError:
         raise CommandError(f"--published {raw}: not a date (use YYYY-MM-DD)") from None
+    try:
+        services.published_on_check(published)
+    except services.IngestError as exc:
+        raise CommandError(f"--{exc}") from None
+    return published
 
 
 def is_url(raw: str) -> bool:
