@@ -252,7 +252,8 @@ def env_rate(name: str, default: str) -> str | None:
 
 # --- REST framework: API-wide choices declared once.
 REST_FRAMEWORK = {
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
+    # Writes by role, not by being signed in (tracker/permissions.py).
+    "DEFAULT_PERMISSION_CLASSES": ["tracker.permissions.RolePermission"],
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",

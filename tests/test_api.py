@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from django.utils import timezone
+from rest_framework.authtoken.models import Token
 
 from tracker import services
 from tracker.models import (
@@ -162,7 +163,9 @@ def test_it_details_a_source_with_the_facts_read_from_it(client, corroborated):
 
 
 @pytest.mark.django_db
-def test_it_lists_parties_countries_deployments_feeds_and_jobs(client, niger_withdrawal):
+def test_it_lists_parties_countries_deployments_feeds_and_jobs(
+    client, niger_withdrawal, staff_user
+):
     Party.objects.create(code="MINUSMA", name="MINUSMA", kind=Party.Kind.ORGANISATION)
     Deployment.objects.create(
         party=niger_withdrawal.party, host=niger_withdrawal.host, personnel=1100
@@ -185,6 +188,7 @@ def test_it_lists_parties_countries_deployments_feeds_and_jobs(client, niger_wit
     deployment = client.get("/api/deployments/").json()["results"][0]
     assert deployment["party"]["code"] == "US" and deployment["personnel"] == 1100
     assert client.get("/api/feeds/").json()["results"][0]["url"].endswith("feed.xml")
+    client.force_login(staff_user)  # ingest jobs are for staff and their contributors
     job = client.get("/api/ingest-jobs/").json()["results"][0]
     assert job["state"] == "queued"
     assert job["warnings"] == ["invalid UTF-8 bytes were replaced"]
@@ -290,7 +294,8 @@ LIST_QUERIES = {
     "/api/countries/": 2,
     "/api/deployments/": 2,
     "/api/feeds/": 2,
-    "/api/ingest-jobs/": 2,
+    # +1: the staff token and its user (ingest jobs are not public).
+    "/api/ingest-jobs/": 3,
 }
 
 
@@ -298,11 +303,15 @@ LIST_QUERIES = {
 @pytest.mark.parametrize("count", [1, 100])
 @pytest.mark.parametrize("url", list(LIST_QUERIES))
 def test_it_lists_in_the_same_number_of_queries_for_one_row_and_a_full_page(
-    client, django_assert_num_queries, count, url
+    client, django_assert_num_queries, count, url, staff_user
 ):
     make_world(count)
+    headers = {}
+    if url.startswith("/api/ingest-jobs/"):
+        token = Token.objects.create(user=staff_user)
+        headers = {"HTTP_AUTHORIZATION": f"Token {token.key}"}
     with django_assert_num_queries(LIST_QUERIES[url]):
-        response = client.get(url + ("&" if "?" in url else "?") + "page_size=100")
+        response = client.get(url + ("&" if "?" in url else "?") + "page_size=100", **headers)
     assert response.status_code == 200
 
 

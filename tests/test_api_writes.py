@@ -183,7 +183,7 @@ def test_it_accepts_a_text_and_answers_202_with_the_job_to_watch(client, auth, s
     job = response.json()
     assert job["state"] == "queued" and job["kind"] == "text"
     assert response["Location"] == job["url"]
-    assert client.get(job["url"]).json()["id"] == job["id"]
+    assert client.get(job["url"], **auth).json()["id"] == job["id"]
     stored = IngestJob.objects.get(pk=job["id"])
     assert stored.created_by == staff_user
     assert stored.source.title == "US to leave Niger"

@@ -25,7 +25,7 @@ from rest_framework import exceptions, mixins, renderers, status, viewsets
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from tracker import filters, services
+from tracker import filters, permissions, services
 from tracker.api_limits import ORJSONRenderer, PayloadTooLarge
 from tracker.models import (
     Conflict,
@@ -257,7 +257,16 @@ class ApiSchema(AutoSchema):
             codes += ["400", "404"]
         if "{" in self.path:
             codes += ["404"]
+        if not permissions.anonymous_may(self.view, self.method):
+            codes += ["403"]
         return sorted(set(codes))
+
+    def get_auth(self):
+        # Reads are public unless tracker.permissions says otherwise (ingest jobs).
+        auths = super().get_auth()
+        if {} not in auths and permissions.anonymous_may(self.view, self.method):
+            auths.append({})
+        return auths
 
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)

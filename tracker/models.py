@@ -149,6 +149,8 @@ class Source(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        # Roles (tracker/permissions.py): contributors hold this one.
+        permissions = [("submit_source", "Can submit sources, URLs and feeds")]
         constraints = [
             # Several sources have no URL (pasted text); those that have one have it once.
             models.UniqueConstraint(
@@ -345,6 +347,11 @@ class Withdrawal(models.Model):
 
     class Meta:
         ordering = ["deadline", "id"]
+        # Roles (tracker/permissions.py): editors hold the first, reviewers both.
+        permissions = [
+            ("edit_facts", "Can edit and lock facts"),
+            ("review_facts", "Can verify machine-read facts and settle conflicts"),
+        ]
         indexes = [
             # Serves the dashboard's "due soon / overdue" sections: open withdrawals by deadline.
             models.Index(
