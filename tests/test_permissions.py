@@ -8,7 +8,7 @@ import pytest
 from django.contrib.auth.models import Group
 from django.core.management import call_command
 
-from tracker import permissions
+from tracker import permissions, services
 from tracker.models import Feed, IngestJob, Milestone, Source
 
 ARTICLE = "The United States agreed to withdraw its 1,000 troops from Niger by September 15, 2024."
@@ -167,3 +167,52 @@ def test_it_gives_staff_every_role(staff_user, reader):
     assert permissions.user_can_submit(staff_user) and permissions.user_can_edit(staff_user)
     assert permissions.user_can_review(staff_user)
     assert not permissions.user_can_submit(reader) and not permissions.user_can_edit(reader)
+
+
+# ---------------------------------------------------------------------------------------
+# Attack 15: /api/ingest-jobs/ follows the HTML job pages' rule.
+
+
+@pytest.mark.django_db
+def test_it_hides_ingest_jobs_from_readers_attack_15(client, plain, contributor, staff_user):
+    from django.contrib.auth import get_user_model
+
+    mine = services.source_submit_text(
+        text=ARTICLE,
+        origin="upload",
+        label="secret-memo.txt",
+        user=get_user_model().objects.get(username="contrib"),
+        enqueue=False,
+    )[1]
+    theirs = IngestJob.objects.create(kind="url", label="https://intranet.example/x")
+    assert client.get("/api/ingest-jobs/").status_code == 401
+    assert client.get(f"/api/ingest-jobs/{mine.pk}/").status_code == 401
+    refused = client.get("/api/ingest-jobs/", **plain)
+    assert refused.status_code == 403
+    assert "contributor role" in refused.json()["error"]["message"]
+    # A contributor watches the jobs they submitted, not everyone's.
+    listed = client.get("/api/ingest-jobs/", **contributor).json()["results"]
+    assert [job["id"] for job in listed] == [mine.pk]
+    assert client.get(f"/api/ingest-jobs/{theirs.pk}/", **contributor).status_code == 404
+    client.force_login(staff_user)
+    assert {job["id"] for job in client.get("/api/ingest-jobs/").json()["results"]} == {
+        mine.pk,
+        theirs.pk,
+    }
+
+
+@pytest.mark.django_db
+def test_it_keeps_raw_internal_errors_out_of_the_job_attack_15(client, monkeypatch, contributor):
+    from tracker import extraction
+
+    def broken(text, published=None):
+        raise RuntimeError("could not open /srv/tracker/secret.key on db-internal-7")
+
+    monkeypatch.setattr(extraction, "extract", broken)
+    response = send(client, "post", "/api/sources/", {"text": ARTICLE}, **contributor)
+    job = IngestJob.objects.get(pk=response.json()["id"])
+    services.ingest_job_run(job_id=job.pk)
+    body = client.get(f"/api/ingest-jobs/{job.pk}/", **contributor).json()
+    assert body["state"] == "failed"
+    assert "secret.key" not in body["error"] and "db-internal" not in body["error"]
+    assert body["error"].startswith("internal error (RuntimeError)")

@@ -664,4 +664,7 @@ class FeedViewSet(
 class IngestJobViewSet(ApiViewMixin, viewsets.ReadOnlyModelViewSet):
     filterset_class = filters.IngestJobFilter
     serializer_class = IngestJobSerializer
-    queryset = IngestJob.objects.order_by("-queued_at", "-id")
+
+    def get_queryset(self):
+        jobs = IngestJob.objects.order_by("-queued_at", "-id")
+        return permissions.ingest_jobs_visible_to(self.request.user, jobs)

@@ -396,7 +396,12 @@ def ingest_job_run(*, job_id: int, retry: bool = True) -> IngestJob | None:
     except Exception as exc:
         # A bug: logged with its traceback, and the job never left "running".
         log.exception("job %s failed", job.pk)
-        ingest_job_fail(job=job, error=f"internal error ({exc.__class__.__name__}): {exc}")
+        # The exception's own text can name hosts, paths or queries: it stays in the log.
+        ingest_job_fail(
+            job=job,
+            error=f"internal error ({exc.__class__.__name__}): "
+            f"logged for the administrators as job {job.pk}",
+        )
     return job
 
 
