@@ -23,6 +23,8 @@ def test_it_locks_a_milestone_a_person_saves_and_keeps_its_history(
             "date_precision": "day",
             "status": "done",
             "description": "",
+            # The version the form was opened on (a stale one is refused: test_edit_concurrency).
+            "seen_updated_at": milestone.updated_at.isoformat(),
         },
     )
     assert response.status_code == 302, response.content.decode()[:2000]

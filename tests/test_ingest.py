@@ -351,6 +351,7 @@ def test_an_admin_edited_milestone_survives_a_source_that_contradicts_it(
             "date_precision": "day",
             "status": "done",
             "description": milestone.description,
+            "seen_updated_at": milestone.updated_at.isoformat(),
         },
     )
     assert response.status_code == 302, response.content.decode()[:2000]

@@ -1,5 +1,13 @@
-"""The admin is where people correct milestones; every save there locks what it touched."""
+"""The admin is where people correct milestones; every save there locks what it touched.
 
+Change forms carry the row's updated_at as it was when the form opened: a save made on an
+older copy (a merge or another person changed the row since) is refused with a message,
+never written over what happened in between.
+"""
+
+import datetime as dt
+
+from django import forms
 from django.contrib import admin, messages
 from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
@@ -34,6 +42,35 @@ MERGED_FIELDS = (
 )
 
 
+class FreshEditForm(forms.ModelForm):
+    """Optimistic concurrency for a change form (services.record_check_fresh)."""
+
+    seen_updated_at = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk and self.instance.updated_at:
+            self.fields["seen_updated_at"].initial = self.instance.updated_at.isoformat()
+
+    def clean(self):
+        cleaned = super().clean()
+        if not self.instance.pk:
+            return cleaned
+        try:
+            seen = dt.datetime.fromisoformat(cleaned.get("seen_updated_at") or "")
+        except ValueError:
+            raise forms.ValidationError(
+                "This form does not say which version of the record it was opened on: "
+                "reload the page and make your change again."
+            ) from None
+        try:
+            # The admin saves in one transaction: the row stays locked until it commits.
+            services.record_check_fresh(model=type(self.instance), pk=self.instance.pk, seen=seen)
+        except services.StaleEdit as exc:
+            raise forms.ValidationError(str(exc), code="stale") from None
+        return cleaned
+
+
 def evidence_list(evidence) -> str:
     items = [(e.get_field_display(), e.source, e.quote) for e in evidence]
     if not items:
@@ -46,8 +83,9 @@ def evidence_list(evidence) -> str:
 
 class MilestoneInline(admin.TabularInline):
     model = Milestone
+    form = FreshEditForm
     extra = 0
-    fields = ("kind", "title", "date", "date_precision", "status", "locked")
+    fields = ("kind", "title", "date", "date_precision", "status", "locked", "seen_updated_at")
     readonly_fields = ("locked",)
     show_change_link = True
 
@@ -84,9 +122,10 @@ class WithdrawalAdmin(SimpleHistoryAdmin):
     search_fields = ("party__name", "party__code", "host__name", "host__code", "summary")
     list_select_related = ("party", "host")
     inlines = [DeadlineRevisionInline, MilestoneInline, ConflictInline]
+    form = FreshEditForm
     readonly_fields = ("deadline", "deadline_precision", "locked_fields", "evidence_display")
     fieldsets = (
-        (None, {"fields": ("party", "host", "summary")}),
+        (None, {"fields": ("party", "host", "summary", "seen_updated_at")}),
         (
             "Dates",
             {
@@ -156,6 +195,7 @@ class MilestoneAdmin(SimpleHistoryAdmin):
     search_fields = ("title", "description", "withdrawal__party__name", "withdrawal__host__name")
     date_hierarchy = "date"
     list_select_related = ("withdrawal__party", "withdrawal__host")
+    form = FreshEditForm
     readonly_fields = ("locked", "evidence_display")
     fields = (
         "withdrawal",
@@ -166,6 +206,7 @@ class MilestoneAdmin(SimpleHistoryAdmin):
         "description",
         "locked",
         "evidence_display",
+        "seen_updated_at",
     )
 
     @admin.display(description="evidence")

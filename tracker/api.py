@@ -118,6 +118,12 @@ def api_exception_handler(exc, context):
     return response
 
 
+class EditConflict(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "The record changed since you read it."
+    default_code = "edit_conflict"
+
+
 def api_not_found(request, exception=None):
     """handler404: the API's error shape under /api/, the site's page elsewhere."""
     if request.path.startswith("/api/"):
@@ -230,6 +236,16 @@ ERROR_EXAMPLES = {
         "The Accept header asks for a format this endpoint does not give.",
         error_body(406, "not_acceptable", "Could not satisfy the request Accept header."),
     ),
+    "409": (
+        "The record changed since you read it (the `updated_at` you sent is not its own).",
+        error_body(
+            409,
+            "edit_conflict",
+            "This milestone was changed at 2024-08-05 10:00:00 UTC, after you read it (by a "
+            "merge or another person). Your edit was not saved: reload the milestone to see "
+            "its current values, then make your change again.",
+        ),
+    ),
     "413": (
         "The body is larger than the server accepts.",
         error_body(413, "payload_too_large", "The request body is larger than 6291456 bytes."),
@@ -257,6 +273,8 @@ class ApiSchema(AutoSchema):
             codes += ["400", "404"]
         if "{" in self.path:
             codes += ["404"]
+        if self.method in ("PUT", "PATCH"):
+            codes += ["409"]
         if not permissions.anonymous_may(self.view, self.method):
             codes += ["403"]
         return sorted(set(codes))
@@ -451,15 +469,22 @@ class MilestoneViewSet(
         return MilestoneSerializer
 
     def perform_create(self, serializer):
+        serializer.validated_data.pop("updated_at", None)
         milestone = Milestone(**serializer.validated_data)
         services.milestone_save_by_person(milestone=milestone)
         serializer.instance = milestone
 
     def perform_update(self, serializer):
         milestone = serializer.instance
+        seen = serializer.validated_data.pop("updated_at", None)
         for name, value in serializer.validated_data.items():
             setattr(milestone, name, value)
-        services.milestone_save_by_person(milestone=milestone, fields=serializer.validated_data)
+        try:
+            services.milestone_save_by_person(
+                milestone=milestone, fields=serializer.validated_data, seen_updated_at=seen
+            )
+        except services.StaleEdit as exc:
+            raise EditConflict(str(exc)) from None
 
 
 @extend_schema_view(

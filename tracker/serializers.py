@@ -215,11 +215,19 @@ class MilestoneSerializer(serializers.ModelSerializer):
 
 
 class MilestoneWriteSerializer(StrictFieldsMixin, serializers.ModelSerializer):
+    # Optimistic concurrency: an edit that sends back the updated_at it read is refused
+    # (409) when the milestone changed since, by a merge or another person.
+    updated_at = serializers.DateTimeField(
+        required=False,
+        help_text="On updates, the updated_at you read: the edit is refused with 409 if the "
+        "milestone has changed since. Ignored on creation.",
+    )
+
     class Meta:
         model = Milestone
         # Writes answer with the same shape as reads.
         fields = MilestoneSerializer.Meta.fields
-        read_only_fields = ["id", "locked", "updated_at"]
+        read_only_fields = ["id", "locked"]
 
     def validate(self, attrs):
         # The withdrawal a milestone belongs to is fixed once it exists.

@@ -9,6 +9,7 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from django.db import transaction
 from django.db.models import Count, F, IntegerField, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -499,7 +500,10 @@ def milestone_merge_fact(*, source, withdrawal: Withdrawal, fact, report, change
     precision = fact.date.precision if fact.date else Precision.DAY
     known = report.milestones.get(withdrawal.pk)
     if known is None:
-        known = report.milestones[withdrawal.pk] = list(withdrawal.milestones.all())
+        # Locked until the merge commits: a person's edit of one of them (API or admin,
+        # milestone_save_by_person) waits for the merge, or the merge waits for the edit
+        # and then sees the milestone locked, rather than writing over it.
+        known = report.milestones[withdrawal.pk] = list(withdrawal.milestones.select_for_update())
     candidates = [
         m for m in known if m.kind == kind and (kind in SINGLE_MILESTONE_KINDS or m.date == date)
     ]
@@ -590,13 +594,46 @@ def deadline_milestones_supersede(*, withdrawal: Withdrawal) -> int:
     )
 
 
-def milestone_save_by_person(*, milestone: Milestone, fields: Iterable[str] | None = None) -> None:
-    """A person's edit (admin or API): the milestone is locked against merging from now on."""
-    milestone.locked = True
-    if fields is None:
-        milestone.save()
-    else:
-        milestone.save(update_fields=sorted(set(fields) | {"locked", "updated_at"}))
+class StaleEdit(Exception):
+    """A person's edit was made on an older copy of the record (a merge or another person
+    changed it since): refused, so it never silently reverts what happened in between."""
+
+
+def record_check_fresh(*, model, pk: int, seen: dt.datetime | None) -> None:
+    """Lock the row until the transaction ends and refuse the edit when the row's updated_at
+    is no longer `seen`, the value the person's form or API client read (None: no check)."""
+    current = (
+        model.objects.select_for_update().filter(pk=pk).values_list("updated_at", flat=True).first()
+    )
+    if seen is None or current is None or current == seen:
+        return
+    name = model._meta.verbose_name
+    raise StaleEdit(
+        f"This {name} was changed at {current.astimezone(dt.UTC):%Y-%m-%d %H:%M:%S} UTC, "
+        f"after you read it (by a merge or another person). Your edit was not saved: "
+        f"reload the {name} to see its current values, then make your change again."
+    )
+
+
+def milestone_save_by_person(
+    *,
+    milestone: Milestone,
+    fields: Iterable[str] | None = None,
+    seen_updated_at: dt.datetime | None = None,
+) -> None:
+    """A person's edit (admin or API): the milestone is locked against merging from now on.
+
+    The row is locked while it is written, so a merge reading it waits and then finds it
+    locked (see milestone_merge_fact); with `seen_updated_at` a stale edit raises StaleEdit.
+    """
+    with transaction.atomic():
+        if milestone.pk is not None:
+            record_check_fresh(model=Milestone, pk=milestone.pk, seen=seen_updated_at)
+        milestone.locked = True
+        if fields is None:
+            milestone.save()
+        else:
+            milestone.save(update_fields=sorted(set(fields) | {"locked", "updated_at"}))
 
 
 # ---------------------------------------------------------------------------------------
