@@ -21,7 +21,8 @@ def test_it_reads_the_seed_article_right():
     niger = Withdrawal.objects.get(party__code="US", host__code="NE")
     assert niger.announced_on == dt.date(2024, 5, 20)
     assert niger.personnel == 1000
-    seed = Source.objects.get(url__contains="Nigerien_coup")
+    # The seed's URL is where its text was published (stated), not a page fetched here.
+    seed = Source.objects.get(stated_url__contains="Nigerien_coup")
     revision = DeadlineRevision.objects.get(withdrawal=niger, source=seed)
     assert revision.deadline == dt.date(2024, 9, 15)
     deadline_quote = Evidence.objects.get(withdrawal=niger, source=seed, field="deadline").quote

@@ -131,7 +131,13 @@ class Source(models.Model):
         URL = "url", "URL"
         FEED = "feed", "feed"
 
+    # The page this text was fetched from: only fetched sources have one, so a URL always
+    # answers with what was really read there.
     url = models.URLField(max_length=2000, blank=True, default="")
+    # Where the person who pasted or uploaded the text says it was published: a reference,
+    # never fetched, so never taken for that page's content (a later fetch of the URL makes
+    # a source of its own).
+    stated_url = models.URLField(max_length=2000, blank=True, default="")
     title = models.CharField(max_length=500, blank=True, default="")
     publisher = models.CharField(max_length=200, blank=True, default="")
     # Who really published the story, for counting corroboration by distinct publishers: a
@@ -159,7 +165,12 @@ class Source(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.title or self.url or f"Source {self.pk}"
+        return self.title or self.url or self.stated_url or f"Source {self.pk}"
+
+    @property
+    def link(self) -> str:
+        """Where a reader can find the article: the page read, or the one the sender named."""
+        return self.url or self.stated_url
 
     @staticmethod
     def hash_text(text: str) -> str:

@@ -426,6 +426,7 @@ class SourceSerializer(serializers.ModelSerializer):
         fields = [
             "id",
             "url",
+            "stated_url",
             "title",
             "publisher",
             "published_on",
@@ -453,7 +454,11 @@ class SourceDetailSerializer(SourceSerializer):
 
 
 class SourceSubmitSerializer(StrictFieldsMixin, serializers.Serializer):
-    """Either a text (with optional metadata) or a URL to fetch."""
+    """Either a text (with optional metadata) or a URL to fetch.
+
+    With a text, `url` is where it was published: stored as the source's `stated_url`, a
+    reference that is never fetched (the source's `url` is only ever a page really read).
+    """
 
     text = serializers.CharField(required=False, trim_whitespace=False, max_length=5_000_000)
     url = serializers.URLField(required=False, max_length=2000)

@@ -117,11 +117,16 @@ def source_get_or_create(
     origin: str,
     title: str = "",
     url: str = "",
+    stated_url: str = "",
     publisher: str = "",
     published_on: dt.date | None = None,
     language: str = "en",
 ) -> tuple[Source, bool]:
-    """The source for this text (or URL), created when new. Safe under concurrent calls."""
+    """The source for this text (or URL), created when new. Safe under concurrent calls.
+
+    `url` only for text fetched from it; `stated_url` for where a person says a text they
+    pasted or uploaded comes from (see Source.stated_url).
+    """
     if not text.strip():
         raise IngestError("the text is empty")
     existing = source_find(text=text, url=url)
@@ -135,8 +140,11 @@ def source_get_or_create(
                 origin=origin,
                 title=title[:500],
                 url=url,
+                stated_url=stated_url,
                 publisher=publisher[:200],
-                publisher_key=Source.publisher_key_for(publisher=publisher, url=url, text=text),
+                publisher_key=Source.publisher_key_for(
+                    publisher=publisher, url=url or stated_url, text=text
+                ),
                 published_on=published_on,
                 language=language,
             )
@@ -197,7 +205,10 @@ def source_submit_text(
 ) -> tuple[Source, IngestJob | None]:
     """Store a text as a source and queue its ingestion; (source, job or None if unchanged).
 
-    enqueue=False leaves the job for the caller to run (the bulk command runs it in-process).
+    `url` is where the person says the text was published: kept as Source.stated_url, a
+    reference, since nothing here fetched it (attack 4 of issue 14: text stored under a URL
+    would shadow the real page). enqueue=False leaves the job for the caller to run (the
+    bulk command runs it in-process).
     """
     published_on_check(published_on)
     with transaction.atomic():
@@ -205,7 +216,7 @@ def source_submit_text(
             text=text,
             origin=origin,
             title=title,
-            url=url,
+            stated_url=url,
             publisher=publisher,
             published_on=published_on,
         )
