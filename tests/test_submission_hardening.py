@@ -2,14 +2,16 @@
 publication dates in the future (5), NUL bytes deep in a file (13), NUL bytes and deep
 nesting in requests (14), and a per-user submission rate."""
 
+import datetime as dt
 import io
 import json
 
 import pytest
 from django.core.management import call_command
-from localweb import article_html
+from localweb import article_html, rss
 
-from tracker.models import IngestJob
+from tracker import services
+from tracker.models import IngestJob, Source, Withdrawal
 
 REAL = (
     "NIAMEY, Niger (AP) — The United States agreed to withdraw about 1,000 troops from Niger "
@@ -62,3 +64,43 @@ def test_it_never_stores_pasted_text_under_the_url_it_names_attack_4(
     assert job.source.url == url and "NIAMEY" in job.source.text and "2030" not in job.source.text
     body = client.get(f"/api/sources/{fake.pk}/").json()
     assert body["url"] == "" and body["stated_url"] == url
+
+
+# ---------------------------------------------------------------------------------------
+# Attack 5: a source dated in the future would fix the current deadline for good, since the
+# deadline stated last wins.
+
+
+@pytest.mark.django_db
+def test_it_refuses_a_source_published_in_the_future_attack_5(client, contributor):
+    body = {"text": FAKE, "published_on": "2099-12-31"}
+    response = post(client, "/api/sources/", body, **contributor)
+    assert response.status_code == 400, response.content
+    message = response.json()["error"]["fields"]["published_on"][0]
+    assert message == "published on 2099-12-31: that is in the future"
+    assert not Source.objects.exists()
+    tomorrow = dt.date.today() + dt.timedelta(days=1)  # somewhere it is already tomorrow
+    body = {"text": FAKE, "published_on": tomorrow.isoformat()}
+    assert post(client, "/api/sources/", body, **contributor).status_code == 202
+
+
+@pytest.mark.django_db
+def test_it_reads_a_feed_items_future_pubdate_as_today_with_a_warning_attack_5(
+    web, allow_private, django_capture_on_commit_callbacks
+):
+    page = web.add("/niger", article_html("US to leave Niger", REAL))
+    feed_url = web.add(
+        "/world.rss",
+        rss("World", [("US to leave Niger", page, "Fri, 31 Dec 2099 10:00:00 GMT")]),
+        content_type="application/rss+xml",
+    )
+    feed = services.feed_add(url=feed_url)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.feed_poll(feed_id=feed.pk) == 1
+    job = IngestJob.objects.get(feed=feed)
+    today = dt.datetime.now(dt.UTC).date()
+    assert job.state == "merged", job.error
+    assert job.published_on == today and job.source.published_on == today
+    assert any("2099-12-31 is in the future" in warning for warning in job.warnings)
+    revision = Withdrawal.objects.get(party__code="US").deadline_revisions.get()
+    assert revision.stated_on == today
