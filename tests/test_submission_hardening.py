@@ -104,3 +104,60 @@ def test_it_reads_a_feed_items_future_pubdate_as_today_with_a_warning_attack_5(
     assert any("2099-12-31 is in the future" in warning for warning in job.warnings)
     revision = Withdrawal.objects.get(party__code="US").deadline_revisions.get()
     assert revision.stated_on == today
+
+
+# ---------------------------------------------------------------------------------------
+# Attack 13: a NUL byte after the first 64 KiB.
+
+PADDED_NUL = (REAL + "\n\n") * 600 + "\x00" + REAL
+
+
+@pytest.mark.django_db
+def test_it_refuses_an_upload_with_a_nul_byte_after_64_kib_attack_13(client, staff_user):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    data = PADDED_NUL.encode()
+    assert data.index(b"\x00") > 65536
+    client.force_login(staff_user)
+    upload = SimpleUploadedFile("late-nul.txt", data, content_type="text/plain")
+    response = client.post("/ingest/", {"mode": "file", "file-file": upload})
+    assert response.status_code == 200
+    assert "late-nul.txt: looks like a binary file" in response.content.decode()
+    assert not Source.objects.exists() and not IngestJob.objects.exists()
+
+
+@pytest.mark.django_db
+def test_it_reports_a_nul_file_and_goes_on_with_the_folder_attack_13(tmp_path):
+    from django.core.management.base import CommandError
+
+    (tmp_path / "a.txt").write_text(REAL)
+    (tmp_path / "b.txt").write_bytes(PADDED_NUL.encode())
+    (tmp_path / "c.txt").write_text(FAKE)
+    out, err = io.StringIO(), io.StringIO()
+    with pytest.raises(CommandError, match="1 item"):
+        call_command("ingest", "--in-process", str(tmp_path), stdout=out, stderr=err)
+    assert "b.txt: looks like a binary file" in err.getvalue()
+    assert "2 ingested" in out.getvalue()
+    assert Source.objects.count() == 2
+
+
+# ---------------------------------------------------------------------------------------
+# Attack 14: NUL bytes in lookups, deeply nested JSON.
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "path", ["/api/parties/%00/", "/api/countries/%00/", "/api/parties/U%00S/"]
+)
+def test_it_answers_404_to_a_nul_byte_in_a_lookup_attack_14(client, niger_withdrawal, path):
+    response = client.get(path)
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"
+
+
+@pytest.mark.django_db
+def test_it_answers_400_to_deeply_nested_json_attack_14(client, contributor):
+    body = "[" * 100_000 + "]" * 100_000
+    response = client.post("/api/sources/", body, content_type="application/json", **contributor)
+    assert response.status_code == 400
+    assert response.json()["error"]["message"] == "JSON parse error - nested too deeply."

@@ -598,7 +598,8 @@ class PartyViewSet(ApiViewMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = PartyDetailSerializer
     queryset = Party.objects.order_by("name", "id")
     lookup_field = "code"
-    lookup_value_regex = "[^/]+"
+    # A code is never a NUL byte, which PostgreSQL cannot compare: /api/parties/%00/ is a 404.
+    lookup_value_regex = "[^/\x00]+"
 
 
 @extend_schema_view(
@@ -609,7 +610,8 @@ class CountryViewSet(ApiViewMixin, viewsets.ReadOnlyModelViewSet):
     filterset_class = filters.PartyFilter
     serializer_class = CountrySerializer
     lookup_field = "code"
-    lookup_value_regex = "[^/]+"
+    # A code is never a NUL byte, which PostgreSQL cannot compare: /api/parties/%00/ is a 404.
+    lookup_value_regex = "[^/\x00]+"
 
     def get_queryset(self):
         withdrawals = Withdrawal.objects.filter(host=OuterRef("pk"))

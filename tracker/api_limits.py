@@ -37,7 +37,11 @@ class LimitedJSONParser(parsers.JSONParser):
             if len(data) > limit:
                 raise PayloadTooLarge(f"The request body is larger than {limit} bytes.")
             stream = io.BytesIO(data)
-        return super().parse(stream, media_type, parser_context)
+        try:
+            return super().parse(stream, media_type, parser_context)
+        except RecursionError:
+            # "[" * 100000 is a few hundred kilobytes that would take the parser down.
+            raise exceptions.ParseError("JSON parse error - nested too deeply.") from None
 
 
 # ---------------------------------------------------------------------------------------
