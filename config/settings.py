@@ -272,10 +272,12 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_CLASSES": [
         "tracker.api_limits.AnonReadThrottle",
         "tracker.api_limits.WriteThrottle",
+        "tracker.api_limits.SubmissionThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon_read": env_rate("API_THROTTLE_ANON_READ", "300/minute"),
         "write": env_rate("API_THROTTLE_WRITE", "60/minute"),
+        "submit": env_rate("API_THROTTLE_SUBMIT", "200/hour"),
     },
     "DATETIME_FORMAT": "iso-8601",
     "DATE_FORMAT": "iso-8601",

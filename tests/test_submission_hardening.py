@@ -161,3 +161,74 @@ def test_it_answers_400_to_deeply_nested_json_attack_14(client, contributor):
     response = client.post("/api/sources/", body, content_type="application/json", **contributor)
     assert response.status_code == 400
     assert response.json()["error"]["message"] == "JSON parse error - nested too deeply."
+
+
+# ---------------------------------------------------------------------------------------
+# Attack 6: Redis down. A per-user submission rate.
+
+
+def rates(settings, **overrides) -> None:
+    rest = dict(settings.REST_FRAMEWORK)
+    rest["DEFAULT_THROTTLE_RATES"] = {**rest["DEFAULT_THROTTLE_RATES"], **overrides}
+    settings.REST_FRAMEWORK = rest
+
+
+def closed_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.mark.django_db
+def test_it_keeps_reads_and_writes_working_with_redis_down_attack_6(
+    client, settings, monkeypatch, niger_withdrawal, contributor
+):
+    from tracker import api_limits
+
+    monkeypatch.setattr(api_limits, "cache_down_until", 0.0)
+    monkeypatch.setattr(api_limits, "local_counts", api_limits.LocMemCache("test-fallback", {}))
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": f"redis://127.0.0.1:{closed_port()}/0",
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
+    rates(settings, anon_read="3/minute")
+    for _ in range(3):
+        assert client.get("/api/withdrawals/").status_code == 200
+    # Still limited, counted in this process meanwhile.
+    assert client.get("/api/withdrawals/").status_code == 429
+    response = post(client, "/api/sources/", {"text": REAL}, **contributor)
+    assert response.status_code == 202, response.content
+
+
+@pytest.mark.django_db
+def test_it_limits_how_many_sources_a_contributor_submits(
+    client, settings, contributor, auth_staff
+):
+    from django.core.cache import cache
+
+    cache.clear()
+    rates(settings, submit="2/hour", write="100/minute")
+    for n in range(2):
+        body = {"text": f"{FAKE} Report {n}."}
+        assert post(client, "/api/sources/", body, **contributor).status_code == 202
+    refused = post(client, "/api/sources/", {"text": f"{FAKE} Report 3."}, **contributor)
+    assert refused.status_code == 429
+    assert int(refused["Retry-After"]) > 0
+    feed = post(client, "/api/feeds/", {"url": "https://news.example.org/a.rss"}, **contributor)
+    assert feed.status_code == 429
+    # Staff bulk loads are not counted.
+    for n in range(3):
+        body = {"text": f"{FAKE} Staff {n}."}
+        assert post(client, "/api/sources/", body, **auth_staff).status_code == 202
+
+
+@pytest.fixture
+def auth_staff(staff_user) -> dict:
+    out = io.StringIO()
+    call_command("api_token", staff_user.username, stdout=out, stderr=io.StringIO())
+    return {"HTTP_AUTHORIZATION": f"Token {out.getvalue().strip()}"}

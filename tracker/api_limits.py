@@ -5,13 +5,19 @@ default classes in settings), before tracker.api, which builds on APIView, can b
 """
 
 import io
+import logging
+import time
 from decimal import Decimal
 
 import orjson
 from django.conf import settings
+from django.core.cache.backends.locmem import LocMemCache
 from django.utils.functional import Promise
+from redis.exceptions import RedisError
 from rest_framework import exceptions, parsers, renderers, status, throttling
 from rest_framework.settings import api_settings
+
+log = logging.getLogger(__name__)
 
 
 class PayloadTooLarge(exceptions.APIException):
@@ -45,13 +51,33 @@ class LimitedJSONParser(parsers.JSONParser):
 
 
 # ---------------------------------------------------------------------------------------
-# Throttling: counted in the default cache (Redis when REDIS_URL is set).
+# Throttling: counted in the default cache (Redis when REDIS_URL is set). When that cache
+# cannot be reached, each process counts on its own for a while (limits per process rather
+# than per site) instead of answering 500 to every read and write (attack 6 of issue 14).
+
+CACHE_DOWN_SECONDS = 30
+local_counts = LocMemCache("tracker-throttle-fallback", {})
+cache_down_until = 0.0
 
 
 class RateFromSettingsMixin:
     # Read the rate on each request rather than at import, so settings overrides apply.
     def get_rate(self):
         return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+
+    def allow_request(self, request, view):
+        global cache_down_until
+        if time.monotonic() < cache_down_until:
+            self.cache = local_counts
+            return super().allow_request(request, view)
+        try:
+            return super().allow_request(request, view)
+        except (RedisError, OSError) as exc:
+            # Not retried per request: one timeout every CACHE_DOWN_SECONDS, not every time.
+            log.warning("throttle cache unavailable, counting in-process: %s", exc)
+            cache_down_until = time.monotonic() + CACHE_DOWN_SECONDS
+            self.cache = local_counts
+            return super().allow_request(request, view)
 
 
 class AnonReadThrottle(RateFromSettingsMixin, throttling.SimpleRateThrottle):
@@ -74,6 +100,26 @@ class WriteThrottle(RateFromSettingsMixin, throttling.SimpleRateThrottle):
         else:
             ident = self.get_ident(request)
         return self.cache_format % {"scope": self.scope, "ident": ident}
+
+
+class SubmissionThrottle(RateFromSettingsMixin, throttling.SimpleRateThrottle):
+    """Sources and feeds submitted per user (each one costs a fetch and a parse), on top of
+    the write rate. Staff are not counted: they bulk-load with `manage.py ingest`."""
+
+    scope = "submit"
+    submitting = ("tracker.source", "tracker.feed")
+
+    def get_cache_key(self, request, view):
+        if request.method != "POST" or not request.user or not request.user.is_authenticated:
+            return None
+        if request.user.is_staff or request.user.is_superuser:
+            return None
+        model = getattr(getattr(view, "queryset", None), "model", None)
+        if model is None and hasattr(view, "get_queryset"):
+            model = view.get_queryset().model
+        if model is None or model._meta.label_lower not in self.submitting:
+            return None
+        return self.cache_format % {"scope": self.scope, "ident": f"user-{request.user.pk}"}
 
 
 def orjson_default(value):
