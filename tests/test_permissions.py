@@ -216,3 +216,14 @@ def test_it_keeps_raw_internal_errors_out_of_the_job_attack_15(client, monkeypat
     assert body["state"] == "failed"
     assert "secret.key" not in body["error"] and "db-internal" not in body["error"]
     assert body["error"].startswith("internal error (RuntimeError)")
+
+
+def test_it_documents_every_role_and_permission_in_the_security_guide():
+    from pathlib import Path
+
+    guide = (Path(__file__).resolve().parent.parent / "docs" / "security.md").read_text()
+    for role, (group_name, codes) in permissions.ROLES.items():
+        assert f"{role} (`{group_name}`)" in guide
+        for code in codes:
+            assert f"`{code}`" in guide
+    assert "## Reporting a vulnerability" in guide
