@@ -165,3 +165,43 @@ def test_it_refuses_the_end_of_time_on_the_command_line_attack_1(tmp_path):
     else:
         assert "between" in out.getvalue() + err.getvalue()
     assert not IngestJob.objects.exists()
+
+
+def test_it_bounds_every_extracted_date_before_merging_attack_1():
+    from tracker import services
+    from tracker.extraction.model import (
+        DateFact,
+        Evidence,
+        ExtractionResult,
+        MilestoneFact,
+        PartyRef,
+        PhaseFact,
+        WithdrawalFact,
+    )
+
+    said = Evidence(text="by 9999-12-31", start=0, end=13)
+    far = DateFact(
+        date=dt.date(9999, 12, 31), precision="day", phrase="by 9999-12-31", evidence=said
+    )
+    near = DateFact(date=dt.date(2027, 1, 31), precision="day", phrase="by 2027", evidence=said)
+    fact = WithdrawalFact(
+        deploying=PartyRef(code="BE", name="Belgium", kind="state"),
+        host=PartyRef(code="BJ", name="Benin", kind="state"),
+        announced_on=near,
+        deadline=far,
+        milestones=[
+            MilestoneFact(kind="deadline", date=far, summary="", evidence=said),
+            MilestoneFact(kind="agreement", date=near, summary="", evidence=said),
+        ],
+        phases=[
+            PhaseFact(scope="the first 100", deadline=far, completed_on=None, personnel=None,
+                      evidence=said),
+        ],
+    )  # fmt: skip
+    result = ExtractionResult(reference_date=dt.date(2026, 11, 1), withdrawals=[fact])
+    warnings = services.result_bound_dates(result)
+    assert fact.deadline is None and fact.announced_on == near
+    assert [m.kind for m in fact.milestones] == ["agreement"]
+    assert fact.phases[0].deadline is None and fact.phases[0].scope == "the first 100"
+    assert len(warnings) == 3 and all("9999-12-31" in w for w in warnings)
+    assert services.result_bound_dates(result) == []

@@ -5,6 +5,7 @@ evidence, disagreeing ones file a Conflict, a new deadline adds a DeadlineRevisi
 anything a person edited (locked fields and milestones) only gets suggestions.
 """
 
+import dataclasses
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -114,6 +115,19 @@ def result_bound_dates(result) -> list[str]:
                 setattr(fact, field_name, None)
         fact.milestones = [
             m for m in fact.milestones if keep(m.date, f"{name}: milestone {m.kind}")
+        ]
+        # Phases (parts of a withdrawal with their own dates) are bounded too, before
+        # anything reads them.
+        fact.phases = [
+            dataclasses.replace(
+                phase,
+                **{
+                    date_name: None
+                    for date_name in ("deadline", "completed_on")
+                    if not keep(getattr(phase, date_name), f"{name}: {phase.scope}")
+                },
+            )
+            for phase in getattr(fact, "phases", None) or []
         ]
     for deployment in getattr(result, "deployments", None) or []:
         if not keep(deployment.since, f"{deployment.deploying.name} in {deployment.host.name}"):
