@@ -227,3 +227,20 @@ def test_it_documents_every_role_and_permission_in_the_security_guide():
         for code in codes:
             assert f"`{code}`" in guide
     assert "## Reporting a vulnerability" in guide
+
+
+@pytest.mark.django_db
+def test_it_keeps_database_hosts_out_of_a_retried_job_attack_15(monkeypatch, contributor, client):
+    from django.db import OperationalError
+
+    from tracker import extraction
+
+    def down(text, published=None):
+        raise OperationalError('connection to server at "db-internal-7" (10.1.2.3) failed')
+
+    monkeypatch.setattr(extraction, "extract", down)
+    response = send(client, "post", "/api/sources/", {"text": ARTICLE}, **contributor)
+    job = IngestJob.objects.get(pk=response.json()["id"])
+    services.ingest_job_run(job_id=job.pk, retry=False)
+    body = client.get(f"/api/ingest-jobs/{job.pk}/", **contributor).json()
+    assert body["state"] == "failed" and body["error"] == "database busy (OperationalError)"

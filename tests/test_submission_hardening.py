@@ -147,7 +147,14 @@ def test_it_reports_a_nul_file_and_goes_on_with_the_folder_attack_13(tmp_path):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(
-    "path", ["/api/parties/%00/", "/api/countries/%00/", "/api/parties/U%00S/"]
+    "path",
+    [
+        "/api/parties/%00/",
+        "/api/countries/%00/",
+        "/api/parties/U%00S/",
+        "/api/withdrawals/%00/",
+        "/api/feeds/%00/",
+    ],
 )
 def test_it_answers_404_to_a_nul_byte_in_a_lookup_attack_14(client, niger_withdrawal, path):
     response = client.get(path)

@@ -403,7 +403,10 @@ def ingest_job_run(*, job_id: int, retry: bool = True) -> IngestJob | None:
     except OperationalError as exc:
         # A lost connection or a deadlock between two merges: try again later.
         log.warning("job %s: database trouble: %s", job.pk, exc)
-        ingest_job_retry_or_fail(job=job, error=f"database busy ({exc})", retry=retry)
+        # The driver's message names hosts and ports: it stays in the log.
+        ingest_job_retry_or_fail(
+            job=job, error=f"database busy ({exc.__class__.__name__})", retry=retry
+        )
     except IngestError as exc:
         ingest_job_fail(job=job, error=str(exc))
     except SoftTimeLimitExceeded:
