@@ -296,7 +296,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "PrecisionEnum": "tracker.models.Precision",
         "QualifierEnum": "tracker.models.Qualifier",
-        "WithdrawalStatusEnum": "tracker.models.Status",
+        "WithdrawalStatusEnum": "tracker.status.Status",
+        "WithdrawalSectionEnum": "tracker.status.SECTION_CHOICES",
         "PartyKindEnum": "tracker.serializers.PartyKind",
         "MilestoneKindEnum": "tracker.serializers.MilestoneKind",
         "MilestoneStatusEnum": "tracker.serializers.MilestoneState",

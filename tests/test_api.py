@@ -284,7 +284,8 @@ def make_world(count: int) -> None:
 # Deployments join party and host; the others have no relations in their list shape.
 LIST_QUERIES = {
     "/api/withdrawals/": 3,
-    "/api/withdrawals/?status=announced&party=P0&search=Party": 3,
+    # +1: "P0" is no code or name the gazetteer knows, so the parties on record are asked.
+    "/api/withdrawals/?status=announced&party=P0&search=Party": 4,
     "/api/milestones/": 2,
     "/api/milestones/?party=P0&host=H0": 2,
     "/api/deadline-revisions/": 2,

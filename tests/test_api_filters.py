@@ -3,10 +3,8 @@
 import datetime as dt
 
 import pytest
-from django.conf import settings
 
-from tracker.filters import withdrawals_with_status
-from tracker.models import Milestone, Party, Precision, Status, Withdrawal
+from tracker.models import Milestone, Party, Withdrawal
 
 NOW = dt.datetime(2024, 6, 1, 12, 0, tzinfo=dt.UTC)
 TODAY = NOW.date()
@@ -28,64 +26,6 @@ def parties(db):
             ("TD", "Chad"),
         ]
     }
-
-
-# Every branch of Withdrawal.get_status, and its edges (today, the due-soon boundary,
-# month and year precision, cancellations and completions in the future).
-STATUS_CASES = [
-    {},
-    {"announced_on": day(-10)},
-    {"deadline": day(200)},
-    {"deadline": day(200), "started_on": day(-1)},
-    {"deadline": day(200), "started_on": day(1)},
-    {"deadline": day(200), "personnel_withdrawn": 10, "personnel": 100},
-    {"deadline": day(200), "personnel_withdrawn": 0, "personnel": 100},
-    {"started_on": day(0)},
-    {"deadline": day(0)},
-    {"deadline": day(-1)},
-    {"deadline": day(settings.TRACKER_DUE_SOON_DAYS)},
-    {"deadline": day(settings.TRACKER_DUE_SOON_DAYS + 1)},
-    {"deadline": day(settings.TRACKER_DUE_SOON_DAYS + 1), "started_on": day(-3)},
-    {"deadline": day(-5), "completed_on": day(-5)},
-    {"deadline": day(-5), "completed_on": day(-6)},
-    {"deadline": day(-5), "completed_on": day(-2)},
-    {"deadline": day(10), "completed_on": day(1)},
-    {"completed_on": day(-1)},
-    {"cancelled_on": day(-1), "deadline": day(-30)},
-    {"cancelled_on": day(3), "deadline": day(-30)},
-    {"cancelled_on": day(0), "completed_on": day(-3)},
-    # "by May 2024" (stored as the period's last day) met on 2 May, or in April.
-    {"deadline": dt.date(2024, 5, 31), "deadline_precision": Precision.MONTH,
-     "completed_on": dt.date(2024, 5, 2)},
-    {"deadline": dt.date(2024, 5, 31), "deadline_precision": Precision.MONTH,
-     "completed_on": dt.date(2024, 4, 30)},
-    {"deadline": dt.date(2024, 12, 31), "deadline_precision": Precision.YEAR,
-     "completed_on": dt.date(2024, 1, 1)},
-    {"deadline": dt.date(2024, 12, 31), "deadline_precision": Precision.YEAR,
-     "completed_on": dt.date(2023, 12, 31)},
-]  # fmt: skip
-
-
-@pytest.mark.django_db
-def test_it_filters_each_status_exactly_as_get_status_derives_it(parties):
-    hosts = list(parties.values())
-    for n, fields in enumerate(STATUS_CASES):
-        Withdrawal.objects.create(
-            party=Party.objects.create(code=f"X{n}", name=f"X{n}"), host=hosts[n % 5], **fields
-        )
-    withdrawals = list(Withdrawal.objects.all())
-    seen = set()
-    for status in Status:
-        expected = {w.pk for w in withdrawals if w.get_status(now=NOW) == status}
-        seen |= {status} if expected else set()
-        found = set(
-            withdrawals_with_status(Withdrawal.objects.all(), status, NOW).values_list(
-                "pk", flat=True
-            )
-        )
-        assert found == expected, status
-    # The cases reach every status.
-    assert seen == set(Status)
 
 
 @pytest.fixture
@@ -143,8 +83,49 @@ def ids(client, url: str) -> list[int]:
 @pytest.mark.django_db
 def test_it_filters_withdrawals_by_party_and_host_codes(client, world):
     assert ids(client, "/api/withdrawals/?party=US&host=NE") == [world["us_ne"].pk]
-    assert ids(client, "/api/withdrawals/?party=fr") == [world["fr_ml"].pk, world["fr_td"].pk]
-    assert ids(client, "/api/withdrawals/?party=ZZ") == []
+    # Most urgent first: the open withdrawal from Chad before the one completed in Mali.
+    assert ids(client, "/api/withdrawals/?party=fr") == [world["fr_td"].pk, world["fr_ml"].pk]
+    # A real country nobody has left yet: an empty list, not an error.
+    assert ids(client, "/api/withdrawals/?party=GB") == []
+
+
+@pytest.mark.django_db
+def test_it_reads_common_names_demonyms_and_several_values_for_a_party(client, world):
+    us_ne = [world["us_ne"].pk]
+    for value in ("USA", "America", "United%20States", "American", "U.S."):
+        assert ids(client, f"/api/withdrawals/?party={value}") == us_ne, value
+    assert ids(client, "/api/withdrawals/?host=Nigerien") == us_ne
+    both = ids(client, "/api/withdrawals/?host=NE,TD")
+    assert sorted(both) == sorted([world["us_ne"].pk, world["fr_td"].pk])
+    assert ids(client, "/api/withdrawals/?host=NE&host=Chad") == both
+    assert ids(client, "/api/withdrawals/?party=UK") == []
+
+
+@pytest.mark.django_db
+def test_it_answers_400_listing_what_is_accepted_for_a_party_that_names_nothing(client, world):
+    response = client.get("/api/withdrawals/?party=Atlantis")
+    assert response.status_code == 400
+    message = response.json()["error"]["fields"]["party"][0]
+    assert "Atlantis" in message and "names nothing" in message and "USA" in message
+
+
+@pytest.mark.django_db
+def test_it_means_every_completion_by_completed_with_the_grade_alongside(client, world):
+    rows = client.get("/api/withdrawals/?status=completed").json()["results"]
+    assert [(r["id"], r["status"], r["status_detail"]) for r in rows] == [
+        (world["fr_ml"].pk, "completed", "completed_early")
+    ]
+    assert ids(client, "/api/withdrawals/?status=completed_late") == []
+    several = ids(client, "/api/withdrawals/?status=completed&status=overdue,announced")
+    assert sorted(several) == sorted(w.pk for w in world.values())
+
+
+@pytest.mark.django_db
+def test_it_searches_whole_names_not_substrings(client, world):
+    # "UN" is not in "United States"; "Niger" is not "Nigeria".
+    assert ids(client, "/api/withdrawals/?search=UN") == []
+    assert ids(client, "/api/withdrawals/?search=USA") == [world["us_ne"].pk]
+    assert ids(client, "/api/withdrawals/?search=Nig") == []
 
 
 @pytest.mark.django_db

@@ -3,8 +3,23 @@
 import datetime as dt
 
 import pytest
+from django.conf import settings
 
-from tracker.models import Precision, Status, Withdrawal
+from tracker.models import Party, Precision, Withdrawal
+from tracker.status import (
+    SECTIONS,
+    Status,
+    section_counts_aggregate,
+    status_filter,
+    withdrawals_annotate,
+)
+
+NOW = dt.datetime(2024, 6, 1, 12, 0, tzinfo=dt.UTC)
+TODAY = NOW.date()
+
+
+def day(offset: int) -> dt.date:
+    return TODAY + dt.timedelta(days=offset)
 
 
 def at(day: str, hour: int = 12) -> dt.datetime:
@@ -89,3 +104,77 @@ def test_it_shows_a_deadline_at_its_real_precision():
         deadline=dt.date(2025, 9, 30), deadline_precision="month"
     ).deadline_display == ("September 2025")
     assert withdrawal(deadline=dt.date(2024, 9, 15)).deadline_display == "15 September 2024"
+
+
+# Every branch of Withdrawal.get_status, and its edges (today, the due-soon boundary,
+# month and year precision, cancellations and completions in the future).
+STATUS_CASES = [
+    {},
+    {"announced_on": day(-10)},
+    {"deadline": day(200)},
+    {"deadline": day(200), "started_on": day(-1)},
+    {"deadline": day(200), "started_on": day(1)},
+    {"deadline": day(200), "personnel_withdrawn": 10, "personnel": 100},
+    {"deadline": day(200), "personnel_withdrawn": 0, "personnel": 100},
+    {"started_on": day(0)},
+    {"deadline": day(0)},
+    {"deadline": day(-1)},
+    {"deadline": day(settings.TRACKER_DUE_SOON_DAYS)},
+    {"deadline": day(settings.TRACKER_DUE_SOON_DAYS + 1)},
+    {"deadline": day(settings.TRACKER_DUE_SOON_DAYS + 1), "started_on": day(-3)},
+    {"deadline": day(-5), "completed_on": day(-5)},
+    {"deadline": day(-5), "completed_on": day(-6)},
+    {"deadline": day(-5), "completed_on": day(-2)},
+    {"deadline": day(10), "completed_on": day(1)},
+    {"completed_on": day(-1)},
+    {"cancelled_on": day(-1), "deadline": day(-30)},
+    {"cancelled_on": day(3), "deadline": day(-30)},
+    {"cancelled_on": day(0), "completed_on": day(-3)},
+    # "by May 2024" (stored as the period's last day) met on 2 May, or in April.
+    {"deadline": dt.date(2024, 5, 31), "deadline_precision": Precision.MONTH,
+     "completed_on": dt.date(2024, 5, 2)},
+    {"deadline": dt.date(2024, 5, 31), "deadline_precision": Precision.MONTH,
+     "completed_on": dt.date(2024, 4, 30)},
+    {"deadline": dt.date(2024, 12, 31), "deadline_precision": Precision.YEAR,
+     "completed_on": dt.date(2024, 1, 1)},
+    {"deadline": dt.date(2024, 12, 31), "deadline_precision": Precision.YEAR,
+     "completed_on": dt.date(2023, 12, 31)},
+]  # fmt: skip
+
+
+@pytest.fixture
+def parties(db):
+    return {
+        code: Party.objects.create(code=code, name=name)
+        for code, name in [("US", "United States"), ("FR", "France"), ("NE", "Niger"),
+                           ("ML", "Mali"), ("TD", "Chad")]
+    }  # fmt: skip
+
+
+@pytest.mark.django_db
+def test_it_filters_and_counts_each_status_exactly_as_get_status_derives_it(parties):
+    hosts = list(parties.values())
+    for n, fields in enumerate(STATUS_CASES):
+        Withdrawal.objects.create(
+            party=Party.objects.create(code=f"X{n}", name=f"X{n}"), host=hosts[n % 5], **fields
+        )
+    withdrawals = list(Withdrawal.objects.all())
+    seen = set()
+    for status in Status:
+        expected = {w.pk for w in withdrawals if w.get_status(now=NOW) == status}
+        seen |= {status} if expected else set()
+        # The filter, the annotation and the section counts: every SQL use of the rules.
+        found = set(
+            Withdrawal.objects.filter(status_filter(frozenset({status}), NOW)).values_list(
+                "pk", flat=True
+            )
+        )
+        assert found == expected, status
+        annotated = withdrawals_annotate(Withdrawal.objects.all(), NOW).filter(status=status)
+        assert set(annotated.values_list("pk", flat=True)) == expected, status
+    counts = section_counts_aggregate(Withdrawal.objects.all(), NOW)
+    for section in SECTIONS:
+        expected = [w for w in withdrawals if w.get_status(now=NOW) in section.statuses]
+        assert counts[section.key] == len(expected), section.key
+    # The cases reach every status.
+    assert seen == set(Status)

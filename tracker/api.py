@@ -25,7 +25,7 @@ from rest_framework import exceptions, mixins, renderers, status, viewsets
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from tracker import filters, permissions, services
+from tracker import filters, permissions, selectors, services
 from tracker.api_limits import ORJSONRenderer, PayloadTooLarge
 from tracker.models import (
     Conflict,
@@ -377,23 +377,13 @@ class WithdrawalViewSet(ApiViewMixin, CSVExportMixin, viewsets.ReadOnlyModelView
     renderer_classes = [ORJSONRenderer, CSVRenderer]
 
     def get_queryset(self):
-        # Corroboration counts are columns (kept by services.withdrawals_recount).
-        queryset = Withdrawal.objects.order_by("deadline", "id")
-        if self.action != "retrieve":
-            # Rows as dicts: a page builds no model instances (see WithdrawalRow).
-            return queryset.values(*WITHDRAWAL_LIST_VALUES)
         if self.action == "retrieve":
-            queryset = queryset.select_related("party", "host").prefetch_related(
-                Prefetch("milestones", queryset=Milestone.objects.order_by("date", "id")),
-                Prefetch(
-                    "deadline_revisions",
-                    queryset=DeadlineRevision.objects.order_by("stated_on", "recorded_at", "id"),
-                ),
-                # Evidence of the whole withdrawal in one query, in reading order.
-                Prefetch("evidence", queryset=Evidence.objects.order_by("source_id", "start")),
-                Prefetch("conflicts", queryset=Conflict.objects.order_by("-created_at", "-id")),
-            )
-        return queryset
+            return selectors.withdrawal_detail_queryset()
+        # Rows as dicts with their status from SQL: a page builds no model instances (see
+        # WithdrawalRow). Corroboration counts are columns (kept by services.withdrawals_recount).
+        return selectors.withdrawal_list(now=self.request.tracker_now).values(
+            *WITHDRAWAL_LIST_VALUES, "status"
+        )
 
     def get_serializer_class(self):
         return WithdrawalDetailSerializer if self.action == "retrieve" else WithdrawalSerializer

@@ -6,14 +6,14 @@ so a calendar app that re-reads the feed replaces an event instead of adding a c
 
 import datetime as dt
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.feedgenerator import Atom1Feed
 from django.views.decorators.http import require_GET
 
-from tracker.filters import ExportFilter
+from tracker import selectors
 from tracker.models import (
     Conflict,
     DeadlineRevision,
@@ -22,38 +22,36 @@ from tracker.models import (
     Withdrawal,
     day_after,
     describe_date,
-    period_start,
 )
+from tracker.status import period_start
 
 UID_DOMAIN = "troop-withdrawal-tracker"
 ATOM_ITEMS = 50
 
 
-def export_filter(request: HttpRequest) -> tuple[dict | None, JsonResponse | None]:
-    """The validated ?party=&host= codes, or a 400 in the API's error shape."""
-    filterset = ExportFilter(request.GET, queryset=Withdrawal.objects.none())
-    if not filterset.is_valid():
-        fields = {name: list(errors) for name, errors in filterset.errors.items()}
-        name, messages = next(iter(fields.items()))
+def export_filter(request: HttpRequest) -> tuple[QuerySet | None, JsonResponse | None]:
+    """The withdrawals the query string selects (the API's FilterSet), or a 400 in the API's
+    error shape."""
+    request.tracker_now = timezone.now()
+    try:
+        filterset = selectors.withdrawal_filterset(request.GET, request=request)
+    except selectors.FilterError as exc:
+        name, messages = next(iter(exc.fields.items()))
         body = {
             "error": {
                 "status": 400,
                 "code": "invalid",
                 "message": f"{name}: {messages[0]}",
-                "fields": fields,
+                "fields": exc.fields,
             }
         }
         return None, JsonResponse(body, status=400)
-    return {k: v for k, v in filterset.form.cleaned_data.items() if v}, None
+    return selectors.withdrawal_list(filterset=filterset, now=request.tracker_now), None
 
 
-def withdrawal_condition(codes: dict, prefix: str = "") -> Q:
-    condition = Q()
-    if codes.get("party"):
-        condition &= Q(**{f"{prefix}party__code__iexact": codes["party"]})
-    if codes.get("host"):
-        condition &= Q(**{f"{prefix}host__code__iexact": codes["host"]})
-    return condition
+def withdrawal_condition(withdrawals: QuerySet, prefix: str = "") -> Q:
+    # Rows of the selected withdrawals, as a subquery: every filter of the list applies.
+    return Q(**{f"{prefix}pk__in": withdrawals.order_by().values("pk")})
 
 
 # ---------------------------------------------------------------------------------------
@@ -129,7 +127,7 @@ def ical_event(
 
 @require_GET
 def deadlines_ics(request: HttpRequest) -> HttpResponse:
-    codes, error = export_filter(request)
+    selected, error = export_filter(request)
     if error:
         return error
     now = timezone.now()
@@ -145,7 +143,7 @@ def deadlines_ics(request: HttpRequest) -> HttpResponse:
     ]
     withdrawals = (
         Withdrawal.objects.select_related("party", "host")
-        .filter(withdrawal_condition(codes), deadline__isnull=False)
+        .filter(withdrawal_condition(selected), deadline__isnull=False)
         .order_by("deadline", "id")
     )
     for withdrawal in withdrawals:
@@ -166,7 +164,7 @@ def deadlines_ics(request: HttpRequest) -> HttpResponse:
         )
     milestones = (
         Milestone.objects.select_related("withdrawal__party", "withdrawal__host")
-        .filter(withdrawal_condition(codes, "withdrawal__"), date__isnull=False)
+        .filter(withdrawal_condition(selected, "withdrawal__"), date__isnull=False)
         .order_by("date", "id")
     )
     for milestone in milestones:
@@ -197,12 +195,12 @@ def deadlines_ics(request: HttpRequest) -> HttpResponse:
 # Atom
 
 
-def changes(codes: dict) -> list[dict]:
+def changes(selected: QuerySet) -> list[dict]:
     """The latest changes of four kinds, newest first: one query per kind."""
     items = []
     withdrawals = (
         Withdrawal.objects.select_related("party", "host")
-        .filter(withdrawal_condition(codes))
+        .filter(withdrawal_condition(selected))
         .order_by("-created_at", "-id")[:ATOM_ITEMS]
     )
     for withdrawal in withdrawals:
@@ -218,7 +216,7 @@ def changes(codes: dict) -> list[dict]:
         )
     revisions = (
         DeadlineRevision.objects.select_related("withdrawal__party", "withdrawal__host")
-        .filter(withdrawal_condition(codes, "withdrawal__"))
+        .filter(withdrawal_condition(selected, "withdrawal__"))
         .order_by("-recorded_at", "-id")[:ATOM_ITEMS]
     )
     for revision in revisions:
@@ -237,7 +235,7 @@ def changes(codes: dict) -> list[dict]:
         )
     milestones = (
         Milestone.objects.select_related("withdrawal__party", "withdrawal__host")
-        .filter(withdrawal_condition(codes, "withdrawal__"), status=Milestone.State.DONE)
+        .filter(withdrawal_condition(selected, "withdrawal__"), status=Milestone.State.DONE)
         .order_by("-updated_at", "-id")[:ATOM_ITEMS]
     )
     for milestone in milestones:
@@ -252,7 +250,7 @@ def changes(codes: dict) -> list[dict]:
         )
     conflicts = (
         Conflict.objects.select_related("withdrawal__party", "withdrawal__host")
-        .filter(withdrawal_condition(codes, "withdrawal__"))
+        .filter(withdrawal_condition(selected, "withdrawal__"))
         .order_by("-created_at", "-id")[:ATOM_ITEMS]
     )
     for conflict in conflicts:
@@ -272,10 +270,10 @@ def changes(codes: dict) -> list[dict]:
 
 @require_GET
 def changes_atom(request: HttpRequest) -> HttpResponse:
-    codes, error = export_filter(request)
+    selected, error = export_filter(request)
     if error:
         return error
-    items = changes(codes)
+    items = changes(selected)
     feed = Atom1Feed(
         title="Troop withdrawals: changes",
         link=request.build_absolute_uri(reverse("tracker:dashboard")),

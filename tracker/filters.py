@@ -1,22 +1,22 @@
-"""Query-string filters for the API and the exports, and the querysets they share.
+"""Query-string filters: one FilterSet per list, shared by the pages, the API and the exports.
 
-Status is derived on the model (`Withdrawal.get_status`); `withdrawals_with_status` is the one
-place that translates each status into a condition on the stored dates, so a list filtered by
-status agrees with the status each row shows (tests/test_api_filters.py checks every status).
+`WithdrawalFilter` serves the dashboard, `/dashboard.json`, `/api/withdrawals/` (JSON and CSV),
+the iCalendar and Atom feeds: same parameters, same validation, same answer
+(tests/test_filter_parity.py). To add a filter, declare it here once; every surface gets it.
 """
 
 import datetime as dt
+import re
 
 import django_filters
 from django import forms
-from django.conf import settings
-from django.db.models import F, Q, QuerySet
-from django.db.models.functions import TruncMonth, TruncYear
+from django.db.models import Q
 from django_filters.fields import IsoDateTimeField
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
+from tracker.extraction import places
 from tracker.models import (
     DeadlineRevision,
     Deployment,
@@ -25,61 +25,10 @@ from tracker.models import (
     IngestJob,
     Milestone,
     Party,
-    Precision,
     Source,
-    Status,
     Withdrawal,
 )
-
-
-def status_condition(status: str, now: dt.datetime | None = None) -> Q:
-    """The stored-date condition under which `Withdrawal.get_status(now)` returns `status`.
-
-    Mirrors get_status branch by branch: each branch holds only when the earlier ones do not.
-    """
-    today = Withdrawal.today(now)
-    due_soon_until = today + dt.timedelta(days=settings.TRACKER_DUE_SOON_DAYS)
-    cancelled = Q(cancelled_on__lte=today)
-    not_cancelled = Q(cancelled_on__isnull=True) | Q(cancelled_on__gt=today)
-    completed = not_cancelled & Q(completed_on__lte=today)
-    # "by September 2025" is met by any day of September: early means before the period.
-    early = (
-        Q(deadline_precision=Precision.DAY, completed_on__lt=F("deadline"))
-        | Q(deadline_precision=Precision.MONTH, completed_on__lt=TruncMonth("deadline"))
-        | Q(deadline_precision=Precision.YEAR, completed_on__lt=TruncYear("deadline"))
-    )
-    with_deadline = Q(deadline__isnull=False)
-    open_ = not_cancelled & (Q(completed_on__isnull=True) | Q(completed_on__gt=today))
-    not_due = Q(deadline__isnull=True) | Q(deadline__gt=due_soon_until)
-    started = Q(started_on__lte=today) | Q(personnel_withdrawn__gt=0)
-    not_started = (Q(started_on__isnull=True) | Q(started_on__gt=today)) & (
-        Q(personnel_withdrawn__isnull=True) | Q(personnel_withdrawn=0)
-    )
-    conditions = {
-        Status.CANCELLED: cancelled,
-        Status.COMPLETED: completed & Q(deadline__isnull=True),
-        Status.COMPLETED_LATE: completed & with_deadline & Q(completed_on__gt=F("deadline")),
-        Status.COMPLETED_EARLY: completed
-        & with_deadline
-        & Q(completed_on__lte=F("deadline"))
-        & early,
-        Status.COMPLETED_ON_TIME: completed
-        & with_deadline
-        & Q(completed_on__lte=F("deadline"))
-        & ~early,
-        Status.OVERDUE: open_ & Q(deadline__lt=today),
-        Status.DUE_SOON: open_ & Q(deadline__gte=today, deadline__lte=due_soon_until),
-        Status.IN_PROGRESS: open_ & not_due & started,
-        Status.ANNOUNCED: open_ & not_due & not_started,
-    }
-    return conditions[Status(status)]
-
-
-def withdrawals_with_status(
-    queryset: QuerySet[Withdrawal], status: str, now: dt.datetime | None = None
-) -> QuerySet[Withdrawal]:
-    return queryset.filter(status_condition(status, now))
-
+from tracker.status import STATUS_WORDS, status_filter, statuses_named
 
 # ---------------------------------------------------------------------------------------
 # FilterSets. Form fields reject NUL bytes, impossible dates and unknown choices, and the
@@ -150,7 +99,8 @@ class SearchFilter(django_filters.CharFilter):
 class StrictFilterSet(django_filters.FilterSet):
     """A present but empty value is a 400 for dates, numbers, choices and ordering.
 
-    Only free text and ordering may be empty (?search=): "?status=" is a mistake, not "any".
+    Only free text, ordering and list filters may be empty (?search=, ?status= from a form's
+    "Any"): "?deadline_after=" is a mistake, not "any".
     """
 
     def get_form_class(self):
@@ -159,17 +109,18 @@ class StrictFilterSet(django_filters.FilterSet):
         if cached is not None:
             return cached
         form_class = super().get_form_class()
-        free_text = {
+        may_be_empty = {
             name
             for name, f in self.filters.items()
             if isinstance(f, django_filters.CharFilter | django_filters.OrderingFilter)
+            or getattr(f, "empty_means_any", False)
         }
 
         class Form(form_class):
             def clean(self):
                 cleaned = super().clean()
                 for name in self.fields:
-                    if name not in free_text and self.data.get(name) == "":
+                    if name not in may_be_empty and self.data.get(name) == "":
                         self.add_error(name, "This value may not be empty.")
                 return cleaned
 
@@ -189,31 +140,164 @@ class FilterBackend(DjangoFilterBackend):
         return super().filter_queryset(request, queryset, view)
 
 
+class ValueListWidget(forms.Widget):
+    """Every value of a parameter, repeated or comma-separated: ?host=NE,ML&host=TD."""
+
+    def value_from_datadict(self, data, files, name):
+        if name not in data:
+            return None
+        raw = data.getlist(name) if hasattr(data, "getlist") else [data[name]]
+        return [part.strip() for value in raw for part in str(value).split(",") if part.strip()]
+
+
+class ValueListField(forms.Field):
+    """A list of words, each resolved by `resolve` (None: names nothing, listed in the error)."""
+
+    widget = ValueListWidget
+
+    def __init__(self, *, resolve, accepted: str, **kwargs):
+        self.resolve, self.accepted = resolve, accepted
+        super().__init__(**kwargs)
+
+    def clean(self, value):
+        values = value or []
+        if any("\x00" in item or len(item) > 200 for item in values):
+            raise forms.ValidationError("Not a value this filter reads.", code="invalid")
+        found, unknown = [], []
+        for item in values:
+            resolved = self.resolve(item)
+            if resolved is None:
+                unknown.append(item)
+            else:
+                found.extend(v for v in resolved if v not in found)
+        if unknown:
+            names = ", ".join(f"“{item}”" for item in unknown)
+            raise forms.ValidationError(
+                f"{names} names nothing we know. Accepted: {self.accepted}.", code="invalid"
+            )
+        return found
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class ValueListFilter(django_filters.Filter):
+    field_class = ValueListField
+    # Empty (?status= from a form's "Any") means no filter, like an absent parameter.
+    empty_means_any = True
+
+
+def party_codes_named(value: str, *, on_record: bool = True) -> list[str] | None:
+    """The party codes a word names: a code (any letter case), a name, short name, demonym or
+    acronym the extraction gazetteer knows ("USA", "UK", "America", "French", "MINUSMA"),
+    or a name or alias of a party on record. A well-formed code nobody has withdrawn from yet
+    is still a code (an empty list, not an error)."""
+    code = value.upper()
+    if code in places.KNOWN_CODES:
+        return [code]
+    ref = places.party_named(value)
+    if ref is not None:
+        return [ref.code]
+    if not on_record:
+        return None
+    wanted = value.casefold()
+    codes = [
+        code
+        for code, name, aliases in Party.objects.values_list("code", "name", "aliases")
+        if wanted in {code.casefold(), name.casefold()}
+        or wanted in {str(alias).casefold() for alias in aliases or []}
+    ]
+    return codes or None
+
+
+def statuses_word(value: str) -> list[str] | None:
+    try:
+        return sorted(statuses_named(value.lower()))
+    except KeyError:
+        return None
+
+
+PARTY_ACCEPTED = (
+    "party codes (US, GB, MINUSMA), country or organisation names (United Kingdom), "
+    "short names (USA, UK, America), demonyms (French) and mission acronyms (ISAF)"
+)
+
+
+def word_pattern(term: str) -> str:
+    # A whole word or phrase, not a substring: "UN" must not find "United States". Written
+    # so PostgreSQL's and SQLite's (Python's) regular expressions read it alike.
+    return rf"(^|[^a-z0-9]){re.escape(term.lower())}([^a-z0-9]|$)"
+
+
 class WithdrawalFilter(StrictFilterSet):
-    party = CodeFilter(field_name="party__code", label="Deploying party code, e.g. US")
-    host = CodeFilter(field_name="host__code", label="Host country code, e.g. NE")
-    status = django_filters.ChoiceFilter(
-        choices=Status.choices, method="filter_status", label="Derived status"
+    party = ValueListFilter(
+        method="filter_party",
+        label="Deploying party: a code, name, short name, demonym or acronym (US, USA, "
+        "American, MINUSMA); repeat or separate with commas for several.",
+        resolve=party_codes_named,
+        accepted=PARTY_ACCEPTED,
+    )
+    host = ValueListFilter(
+        method="filter_host",
+        label="Host country: a code, name, short name or demonym (NE, Niger, Nigerien); "
+        "repeat or separate with commas for several.",
+        resolve=party_codes_named,
+        accepted=PARTY_ACCEPTED,
+    )
+    status = ValueListFilter(
+        method="filter_status",
+        label="Derived status: " + ", ".join(STATUS_WORDS) + ". `completed` is every "
+        "completion (early, on time, late); repeat or separate with commas for several.",
+        resolve=statuses_word,
+        accepted=", ".join(STATUS_WORDS),
     )
     deadline_after = django_filters.DateFilter(field_name="deadline", lookup_expr="gte")
     deadline_before = django_filters.DateFilter(field_name="deadline", lookup_expr="lte")
     announced_after = django_filters.DateFilter(field_name="announced_on", lookup_expr="gte")
     announced_before = django_filters.DateFilter(field_name="announced_on", lookup_expr="lte")
     updated_since = UtcDateTimeFilter(field_name="updated_at", lookup_expr="gte")
-    search = SearchFilter("party__name", "party__code", "host__name", "host__code", "summary")
+    search = django_filters.CharFilter(
+        method="filter_search",
+        max_length=200,
+        label="Words in the parties' names, codes and aliases, or in the summary (whole words).",
+    )
+    # The dashboard's name for `search`.
+    q = django_filters.CharFilter(method="filter_search", max_length=200, label="Same as search.")
     ordering = django_filters.OrderingFilter(
-        fields=["deadline", "announced_on", "updated_at", "personnel", "id"]
+        fields=["deadline", "announced_on", "updated_at", "personnel", "id"],
+        label="Instead of the default order (most urgent section first, then by deadline).",
     )
 
     class Meta:
         model = Withdrawal
         fields: list[str] = []
 
-    def filter_status(self, queryset, name, value):
-        if not value:
+    @property
+    def now(self):
+        return getattr(self.request, "tracker_now", None)
+
+    def filter_party(self, queryset, name, codes):
+        return queryset.filter(party__code__in=codes)
+
+    def filter_host(self, queryset, name, codes):
+        return queryset.filter(host__code__in=codes)
+
+    def filter_status(self, queryset, name, statuses):
+        return queryset.filter(status_filter(frozenset(statuses), self.now))
+
+    def filter_search(self, queryset, name, term):
+        term = " ".join(term.split())
+        if not term:
             return queryset
-        now = self.request.tracker_now if hasattr(self.request, "tracker_now") else None
-        return withdrawals_with_status(queryset, value, now)
+        pattern = word_pattern(term)
+        condition = (
+            Q(party__name__iregex=pattern)
+            | Q(host__name__iregex=pattern)
+            | Q(summary__iregex=pattern)
+        )
+        # Names on record are matched word by word above; here what the gazetteer reads.
+        codes = party_codes_named(term, on_record=False)
+        if codes:
+            condition |= Q(party__code__in=codes) | Q(host__code__in=codes)
+        return queryset.filter(condition)
 
 
 class MilestoneFilter(StrictFilterSet):
@@ -326,15 +410,4 @@ class IngestJobFilter(StrictFilterSet):
 
     class Meta:
         model = IngestJob
-        fields: list[str] = []
-
-
-class ExportFilter(StrictFilterSet):
-    """The filters the calendar and Atom feeds accept: ?party=US&host=NE."""
-
-    party = CodeFilter(field_name="party__code")
-    host = CodeFilter(field_name="host__code")
-
-    class Meta:
-        model = Withdrawal
         fields: list[str] = []

@@ -1,7 +1,8 @@
 """The withdrawal domain: who leaves where, by when, how far along, and on whose word.
 
-Derived values (status, countdown, progress) live here and read the clock once, with a
-`now=` argument for tests, so the dashboard, the API, the admin and the tasks never disagree.
+Derived values (countdown, progress) live here and read the clock once, with a `now=` argument
+for tests, so the dashboard, the API, the admin and the tasks never disagree. Status has its
+own module, `tracker.status`, with its SQL form beside the Python one.
 """
 
 import datetime as dt
@@ -15,6 +16,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
+
+from tracker.status import Status, status_of, today_of
 
 
 class Precision(models.TextChoices):
@@ -231,36 +234,12 @@ class Deployment(models.Model):
         return f"{self.party} in {self.host}"
 
 
-class Status(models.TextChoices):
-    ANNOUNCED = "announced", "announced"
-    IN_PROGRESS = "in_progress", "in progress"
-    DUE_SOON = "due_soon", "due soon"
-    OVERDUE = "overdue", "overdue"
-    COMPLETED = "completed", "completed"
-    COMPLETED_EARLY = "completed_early", "completed early"
-    COMPLETED_ON_TIME = "completed_on_time", "completed on time"
-    COMPLETED_LATE = "completed_late", "completed late"
-    CANCELLED = "cancelled", "cancelled"
-
-
-COMPLETED_STATUSES = {
-    Status.COMPLETED,
-    Status.COMPLETED_EARLY,
-    Status.COMPLETED_ON_TIME,
-    Status.COMPLETED_LATE,
-}
-
-
 @dataclass(frozen=True)
 class Countdown:
     """Time left before the deadline (negative seconds: past it) or the completion margin."""
 
     seconds: int | None
     completed_days_early: int | None = None
-
-    @property
-    def is_past(self) -> bool:
-        return self.seconds is not None and self.seconds < 0
 
     def describe(self) -> str:
         if self.completed_days_early is not None:
@@ -285,14 +264,6 @@ class Countdown:
 
 def plural(count: int, word: str) -> str:
     return f"{count} {word}" if count == 1 else f"{count} {word}s"
-
-
-def period_start(day: dt.date, precision: str) -> dt.date:
-    if precision == Precision.YEAR:
-        return day.replace(month=1, day=1)
-    if precision == Precision.MONTH:
-        return day.replace(day=1)
-    return day
 
 
 def deadline_moment(day: dt.date) -> dt.datetime:
@@ -401,35 +372,11 @@ class Withdrawal(models.Model):
         ):
             raise ValidationError({"personnel_withdrawn": "More than the force being withdrawn."})
 
-    @staticmethod
-    def today(now: dt.datetime | None = None) -> dt.date:
-        return (now or timezone.now()).astimezone(dt.UTC).date()
+    today = staticmethod(today_of)
 
     def get_status(self, now: dt.datetime | None = None) -> Status:
-        today = self.today(now)
-        if self.cancelled_on and self.cancelled_on <= today:
-            return Status.CANCELLED
-        if self.completed_on and self.completed_on <= today:
-            if self.deadline is None:
-                return Status.COMPLETED
-            # "by September 2025" is met by any day of September: compare with the period.
-            if self.completed_on > self.deadline:
-                return Status.COMPLETED_LATE
-            if self.completed_on < period_start(self.deadline, self.deadline_precision):
-                return Status.COMPLETED_EARLY
-            if self.deadline_precision == Precision.DAY and self.completed_on < self.deadline:
-                return Status.COMPLETED_EARLY
-            return Status.COMPLETED_ON_TIME
-        if self.deadline is not None:
-            if self.deadline < today:
-                return Status.OVERDUE
-            if (self.deadline - today).days <= settings.TRACKER_DUE_SOON_DAYS:
-                return Status.DUE_SOON
-        if self.started_on and self.started_on <= today:
-            return Status.IN_PROGRESS
-        if self.personnel_withdrawn:
-            return Status.IN_PROGRESS
-        return Status.ANNOUNCED
+        # The rules live in tracker.status, beside their SQL form.
+        return status_of(self, self.today(now))
 
     def get_countdown(self, now: dt.datetime | None = None) -> Countdown:
         now = now or timezone.now()

@@ -23,9 +23,9 @@ from tracker.models import (
     Milestone,
     Party,
     Source,
-    Status,
     Withdrawal,
 )
+from tracker.status import SECTION_BY_STATUS, SECTION_CHOICES, Status
 
 
 def iso_date(value) -> str | None:
@@ -286,6 +286,7 @@ class WithdrawalSerializer(DetailUrlMixin, serializers.ModelSerializer):
     party = PartySerializer()
     host = PartySerializer()
     status = serializers.SerializerMethodField()
+    status_detail = serializers.SerializerMethodField()
     countdown = serializers.SerializerMethodField()
     evidence_count = serializers.IntegerField(read_only=True)
     source_count = serializers.IntegerField(
@@ -305,6 +306,7 @@ class WithdrawalSerializer(DetailUrlMixin, serializers.ModelSerializer):
             "party",
             "host",
             "status",
+            "status_detail",
             "countdown",
             "summary",
             "announced_on",
@@ -327,8 +329,15 @@ class WithdrawalSerializer(DetailUrlMixin, serializers.ModelSerializer):
             "updated_at",
         ]
 
-    @extend_schema_field(serializers.ChoiceField(choices=Status.choices))
+    @extend_schema_field(serializers.ChoiceField(choices=SECTION_CHOICES))
     def get_status(self, obj: Withdrawal) -> str:
+        """The section: `completed` for every completion, whatever its grade."""
+        return SECTION_BY_STATUS[obj.get_status(now=self.context.get("now"))].key
+
+    @extend_schema_field(serializers.ChoiceField(choices=Status.choices))
+    def get_status_detail(self, obj: Withdrawal) -> str:
+        """The finer status: completed_early, completed_on_time, completed_late (or the same
+        word as `status`)."""
         return obj.get_status(now=self.context.get("now")).value
 
     @extend_schema_field(CountdownSerializer)
@@ -357,12 +366,15 @@ class WithdrawalSerializer(DetailUrlMixin, serializers.ModelSerializer):
         else:
             party, host = party_dict(obj.party), party_dict(obj.host)
         countdown = obj.get_countdown(now=now)
+        # The list's rows carry their status from SQL (tracker.status); one object asks.
+        status = Status(obj.status) if isinstance(obj, WithdrawalRow) else obj.get_status(now=now)
         return {
             "id": obj.id,
             "url": self.detail_url(obj.id),
             "party": party,
             "host": host,
-            "status": obj.get_status(now=now).value,
+            "status": SECTION_BY_STATUS[status].key,
+            "status_detail": status.value,
             "countdown": {
                 "seconds": countdown.seconds,
                 "completed_days_early": countdown.completed_days_early,

@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 from django import forms
 from django.contrib.admin.views.decorators import staff_member_required
 from django.core.paginator import Paginator
-from django.db.models import Exists, OuterRef, Prefetch, Q, Subquery
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -20,61 +20,34 @@ from django.utils import timezone
 from django.utils.timesince import timesince
 from django.views.decorators.http import require_http_methods, require_safe
 
-from tracker import services
+from tracker import selectors, services
 from tracker.models import (
-    COMPLETED_STATUSES,
     Conflict,
-    DeadlineRevision,
     Evidence,
     IngestJob,
     Milestone,
     Party,
     Precision,
-    Status,
     Withdrawal,
     describe_date,
 )
-
-PAGE_SIZE = 50
-SEARCH_MAX_LENGTH = 200
-
+from tracker.status import (
+    COMPLETED_STATUSES,
+    SECTION_BY_KEY,
+    SECTION_BY_STATUS,
+    SECTIONS,
+    STATUS_WORDS,
+    Section,
+    Status,
+)
 
 # ---------------------------------------------------------------------------------------
 # Derived values for display. They read the model's fields and methods only; the status
 # rules themselves stay on the model.
 
 
-@dataclass(frozen=True)
-class Section:
-    key: str
-    label: str
-    statuses: frozenset
-
-
-# The dashboard's sections, most urgent first; a withdrawal's section follows its status.
-SECTIONS = (
-    Section("overdue", "Overdue", frozenset({Status.OVERDUE})),
-    Section("due_soon", "Due soon", frozenset({Status.DUE_SOON})),
-    Section("in_progress", "In progress", frozenset({Status.IN_PROGRESS})),
-    Section("announced", "Announced", frozenset({Status.ANNOUNCED})),
-    Section("completed", "Completed", frozenset(COMPLETED_STATUSES)),
-    Section("cancelled", "Cancelled", frozenset({Status.CANCELLED})),
-)
-SECTION_BY_STATUS = {status: section for section in SECTIONS for status in section.statuses}
-SECTION_ORDER = {section.key: index for index, section in enumerate(SECTIONS)}
-
-# A glyph beside each badge's words, so the status never rests on colour alone.
-STATUS_GLYPHS = {
-    Status.OVERDUE: "!",
-    Status.DUE_SOON: "◷",
-    Status.IN_PROGRESS: "▸",
-    Status.ANNOUNCED: "○",
-    Status.CANCELLED: "×",
-}
-
-
 def status_glyph(status: Status) -> str:
-    return "✓" if status in COMPLETED_STATUSES else STATUS_GLYPHS.get(status, "")
+    return SECTION_BY_STATUS[status].glyph
 
 
 def deadline_phrase(value: dt.date | None, precision: str) -> str:
@@ -109,16 +82,6 @@ def personnel_words(withdrawal: Withdrawal) -> str:
     if withdrawal.personnel_withdrawn is not None:
         return f"{withdrawal.personnel_withdrawn:,} withdrawn"
     return ""
-
-
-def row_sort_key(withdrawal: Withdrawal, section: Section) -> tuple:
-    order = SECTION_ORDER[section.key]
-    if section.key == "completed":
-        # Most recent completion first.
-        return (order, -(withdrawal.completed_on or dt.date.min).toordinal(), withdrawal.pk)
-    if section.key == "cancelled":
-        return (order, -(withdrawal.cancelled_on or dt.date.min).toordinal(), withdrawal.pk)
-    return (order, (withdrawal.deadline or dt.date.max).toordinal(), withdrawal.pk)
 
 
 @dataclass
@@ -178,22 +141,6 @@ class Row:
         )
 
 
-def statuses_of(withdrawals, now: dt.datetime) -> list[tuple[tuple, int, Status]]:
-    """(sort key, id, status) of every withdrawal in the queryset.
-
-    One unsaved Withdrawal is the probe for all rows: each status still comes from the
-    model's own get_status, without building a thousand model instances per request (and
-    the full garbage collections their promoted objects would trigger).
-    """
-    probe = Withdrawal()
-    found = []
-    for values in withdrawals.values_list(*STATUS_FIELDS):
-        probe.__dict__.update(zip(STATUS_FIELDS, values, strict=True))
-        status = probe.get_status(now=now)
-        found.append((row_sort_key(probe, SECTION_BY_STATUS[status]), probe.pk, status))
-    return found
-
-
 def row_add_countdown(row: Row) -> None:
     # Only the rows shown need their time in words; the status was enough to sort the rest.
     countdown = row.withdrawal.get_countdown(now=row.now)
@@ -206,91 +153,34 @@ def row_add_countdown(row: Row) -> None:
 # Dashboard
 
 
-class DashboardFilters(forms.Form):
-    party = forms.ChoiceField(required=False)
-    host = forms.ChoiceField(required=False)
-    status = forms.ChoiceField(required=False)
-    q = forms.CharField(required=False, max_length=SEARCH_MAX_LENGTH, strip=True)
-    page = forms.IntegerField(required=False, min_value=1)
-
-    def __init__(self, data, *, parties: list[Party]):
-        # Codes are stored upper-case; a shared link typed as ?host=ne still works.
-        data = data.copy()
-        for name in ("party", "host"):
-            if name in data:
-                data[name] = data[name].upper()
-        super().__init__(data)
-        blank = [("", "Any")]
-        self.fields["party"].choices = blank + [(p.code, p.name) for p in parties if p.deploys_any]
-        self.fields["host"].choices = blank + [(p.code, p.name) for p in parties if p.hosts_any]
-        self.fields["status"].choices = (
-            blank
-            + [(section.key, section.label) for section in SECTIONS]
-            + [
-                (status.value, status.label)
-                for status in Status
-                if status.value not in SECTION_ORDER
-            ]
-        )
-
-    def statuses(self) -> frozenset | None:
-        key = self.cleaned_data.get("status")
-        if not key:
-            return None
-        for section in SECTIONS:
-            if section.key == key:
-                return section.statuses
-        return frozenset({Status(key)})
-
-    def query_string(self, **overrides) -> str:
-        """These filters as a URL query, with some values replaced (None drops one)."""
-        params = {name: self.cleaned_data.get(name) for name in ("party", "host", "status", "q")}
-        params.update(overrides)
-        return urlencode({name: value for name, value in params.items() if value})
-
-
-def filter_parties() -> list[Party]:
-    """Parties that deploy or host any withdrawal: the filter menus. One query."""
-    return list(
-        Party.objects.annotate(
-            deploys_any=Exists(Withdrawal.objects.filter(party=OuterRef("pk"))),
-            hosts_any=Exists(Withdrawal.objects.filter(host=OuterRef("pk"))),
-        )
-        .filter(Q(deploys_any=True) | Q(hosts_any=True))
-        .only("code", "name")
-        .order_by("name")
-    )
-
-
-# The columns `Withdrawal.get_status` and the sorting read: every matching row is built with
-# these only. The page's rows are then read in full.
-STATUS_FIELDS = (
-    "id",
-    "started_on",
-    "deadline",
-    "deadline_precision",
-    "completed_on",
-    "cancelled_on",
-    "personnel_withdrawn",
-)
-
-
 @dataclass
 class DashboardState:
-    filters: DashboardFilters
+    """What the dashboard shows for one query string: the filters as read, the page's rows,
+    the tab counts and the page."""
+
+    params: dict
     rows: list[Row]
     counts: dict
     page: object
     now: dt.datetime
+    parties: list[Party]
+    # What the query string asked that no filter reads, per parameter (empty: nothing).
+    problem: dict = field(default_factory=dict)
+
+    def query_string(self, **overrides) -> str:
+        """These filters as a URL query, with some values replaced (None drops one)."""
+        params = {name: self.params.get(name) for name in ("party", "host", "status", "q")}
+        params.update(overrides)
+        return urlencode({name: value for name, value in params.items() if value})
 
     def tabs(self) -> list[dict]:
-        current = self.filters.cleaned_data.get("status") or ""
+        current = self.params.get("status") or ""
         tabs = [
             {
                 "key": "",
                 "label": "All",
                 "count": sum(self.counts.values()),
-                "query": self.filters.query_string(status=None),
+                "query": self.query_string(status=None),
                 "current": current == "",
             }
         ]
@@ -300,74 +190,104 @@ class DashboardState:
                     "key": section.key,
                     "label": section.label,
                     "count": self.counts.get(section.key, 0),
-                    "query": self.filters.query_string(status=section.key),
+                    "query": self.query_string(status=section.key),
                     "current": current == section.key,
                 }
             )
         return tabs
 
+    # The filter menus: parties that deploy (or host) any withdrawal, and the status words.
+    @property
+    def party_menu(self) -> list[tuple[str, str]]:
+        return [(p.code, p.name) for p in self.parties if p.deploys_any]
 
-class BadFilter(Exception):
-    pass
+    @property
+    def host_menu(self) -> list[tuple[str, str]]:
+        return [(p.code, p.name) for p in self.parties if p.hosts_any]
+
+    @property
+    def status_menu(self) -> list[tuple[str, str]]:
+        return [(section.key, section.label) for section in SECTIONS] + [
+            (word, Status(word).label.capitalize())
+            for word in STATUS_WORDS
+            if word not in SECTION_BY_KEY
+        ]
+
+
+PAGE_SIZE = 50
+
+
+def dashboard_params(request: HttpRequest) -> dict:
+    """The filters as the form shows them back: one value each (a list joins with commas)."""
+    return {
+        name: ",".join(request.GET.getlist(name)).strip()
+        for name in ("party", "host", "status", "q")
+        if request.GET.get(name)
+    }
 
 
 def dashboard_state(request: HttpRequest, now: dt.datetime) -> DashboardState:
     """The dashboard's rows for the request's filters, in a fixed number of queries.
 
-    1. Validate the filters against the parties that have withdrawals (1 query).
-    2. Read every withdrawal that passes the database filters, with only the columns the
-       status needs (1 query), and ask each for its status: the model decides.
-    3. Count the sections, keep the asked-for status, sort, and cut one page.
-    4. For that page only: its withdrawals in full with their parties and corroboration
-       counts (1 query), and their milestones (1 query).
+    1. Validate the filters (the API's FilterSet; party names may cost one query).
+    2. Count each status among the rows the other filters keep: one aggregate, which gives
+       the tabs and the number of pages.
+    3. Read the page's rows, annotated, filtered and ordered in SQL (1 query), and their
+       milestones (1 query). The parties for the menus: 1 query.
     """
-    filters = DashboardFilters(request.GET, parties=filter_parties())
-    if not filters.is_valid():
-        problems = "; ".join(
-            f"{name}: {' '.join(errors)}" for name, errors in filters.errors.items()
-        )
-        raise BadFilter(f"Some filters are not understood ({problems}).")
-    data = filters.cleaned_data
+    request.tracker_now = now
+    params = dashboard_params(request)
+    parties = selectors.filter_parties()
+    number = page_number(request)
+    try:
+        filterset = selectors.withdrawal_filterset(request.GET, request=request)
+        if number is None:
+            raise selectors.FilterError({"page": ["A whole number from 1."]})
+    except selectors.FilterError as exc:
+        return DashboardState(
+            params=params, rows=[], counts={}, page=None, now=now, parties=parties,
+            problem=exc.fields,
+        )  # fmt: skip
+    data = filterset.form.cleaned_data
+    unfiltered = selectors.withdrawal_list(
+        filterset=filterset, now=now, skip=("status", "ordering")
+    )
+    status_counts = selectors.withdrawal_status_counts(unfiltered, now)
+    wanted = frozenset(data["status"]) if data.get("status") else None
+    counts = selectors.section_totals(status_counts)
+    kept = selectors.section_totals(status_counts, wanted)
 
-    withdrawals = Withdrawal.objects.all()
-    if data["party"]:
-        withdrawals = withdrawals.filter(party__code=data["party"])
-    if data["host"]:
-        withdrawals = withdrawals.filter(host__code=data["host"])
-    if data["q"]:
-        term = data["q"]
-        withdrawals = withdrawals.filter(
-            Q(party__name__icontains=term)
-            | Q(party__code__iexact=term)
-            | Q(host__name__icontains=term)
-            | Q(host__code__iexact=term)
-            | Q(summary__icontains=term)
-        )
-    found = statuses_of(withdrawals, now)
-
-    counts: dict[str, int] = {}
-    for _, _, status in found:
-        key = SECTION_BY_STATUS[status].key
-        counts[key] = counts.get(key, 0) + 1
-    wanted = filters.statuses()
-    if wanted is not None:
-        found = [item for item in found if item[2] in wanted]
-    found.sort()
-    kept: dict[str, int] = {}
-    for _, _, status in found:
-        key = SECTION_BY_STATUS[status].key
-        kept[key] = kept.get(key, 0) + 1
-
-    paginator = Paginator(found, PAGE_SIZE, allow_empty_first_page=True)
-    number = data["page"] or 1
+    paginator = Paginator(range(sum(kept.values())), PAGE_SIZE, allow_empty_first_page=True)
     if number > paginator.num_pages:
         raise Http404("There is no such page of withdrawals.")
     page = paginator.page(number)
-    page_rows = page_rows_for(page.object_list, now)
-    for row in page_rows:
+    listed = selectors.withdrawal_list(filterset=filterset, now=now, skip=("ordering",))
+    url = detail_url_maker()
+    rows = []
+    for withdrawal in selectors.withdrawal_page(listed, (number - 1) * PAGE_SIZE, PAGE_SIZE):
+        status = Status(withdrawal.status)
+        row = Row(
+            withdrawal=withdrawal,
+            status=status,
+            section=SECTION_BY_STATUS[status],
+            now=now,
+            url=url(withdrawal.pk),
+            milestones=withdrawal.page_milestones,
+            source_count=withdrawal.source_count,
+            publisher_count=withdrawal.publisher_count,
+            last_evidence_at=withdrawal.last_evidence_at,
+        )
         row.section_total = kept[row.section.key]
         row_add_countdown(row)
-    return DashboardState(filters=filters, rows=page_rows, counts=counts, page=page, now=now)
+        rows.append(row)
+    return DashboardState(
+        params=params, rows=rows, counts=counts, page=page, now=now, parties=parties
+    )
+
+
+def page_number(request: HttpRequest) -> int | None:
+    raw = request.GET.get("page") or "1"
+    return int(raw) if raw.isascii() and raw.isdigit() and 0 < int(raw) < 10**9 else None
 
 
 def detail_url_maker():
@@ -375,51 +295,6 @@ def detail_url_maker():
     marker = 987654321
     pattern = reverse("tracker:withdrawal-detail", args=[marker]).replace(str(marker), "{}")
     return pattern.format
-
-
-def page_rows_for(items: list[tuple[tuple, int, Status]], now: dt.datetime) -> list[Row]:
-    """The page's rows: its withdrawals read in full, with milestones and corroboration."""
-    status_by_id = {pk: status for _, pk, status in items}
-    url = detail_url_maker()
-    # Corroboration counts are the withdrawal's own columns, as in the API; plus when the
-    # latest evidence arrived, for "last update".
-    last_evidence = (
-        Evidence.objects.filter(withdrawal=OuterRef("pk"))
-        .order_by("-created_at")
-        .values("created_at")
-    )
-    fetched = (
-        Withdrawal.objects.filter(pk__in=list(status_by_id))
-        .select_related("party", "host")
-        .annotate(last_evidence_at=Subquery(last_evidence[:1]))
-    )
-    by_id = {}
-    for withdrawal in fetched:
-        status = status_by_id[withdrawal.pk]
-        by_id[withdrawal.pk] = Row(
-            withdrawal=withdrawal,
-            status=status,
-            section=SECTION_BY_STATUS[status],
-            now=now,
-            url=url(withdrawal.pk),
-            source_count=withdrawal.source_count,
-            publisher_count=withdrawal.publisher_count,
-            last_evidence_at=withdrawal.last_evidence_at,
-        )
-    # Page order; a withdrawal deleted between the two reads is left out.
-    rows = [by_id[pk] for _, pk, _ in items if pk in by_id]
-    attach_page_details(rows)
-    return rows
-
-
-def attach_page_details(rows: list[Row]) -> None:
-    by_id = {row.withdrawal.pk: row for row in rows}
-    ids = list(by_id)
-    # Milestones of the page's withdrawals: progress on the cards and points on the chart.
-    for milestone in Milestone.objects.filter(withdrawal_id__in=ids).only(
-        "withdrawal_id", "title", "kind", "date", "date_precision", "status", "updated_at"
-    ):
-        by_id[milestone.withdrawal_id].milestones.append(milestone)
 
 
 def timeline_data(rows: list[Row]) -> list[dict]:
@@ -468,22 +343,25 @@ def bad_request(request: HttpRequest, message: str) -> HttpResponse:
 @require_safe
 def dashboard(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
-    try:
-        state = dashboard_state(request, now)
-    except BadFilter as exc:
-        return bad_request(request, str(exc))
+    state = dashboard_state(request, now)
+    # A filter that names nothing is answered on the dashboard itself, with what is accepted
+    # and the menus to pick from, never a bare error page.
     return render(
         request,
         "tracker/dashboard.html",
         {
             "state": state,
-            "filters": state.filters,
             "rows": state.rows,
             "now": now,
             "timeline": timeline_data(state.rows),
             "poll_url": dashboard_json_url(request),
         },
+        status=400 if state.problem else 200,
     )
+
+
+def problem_message(problem: dict) -> str:
+    return "; ".join(f"{name}: {' '.join(messages)}" for name, messages in problem.items())
 
 
 def dashboard_json_url(request: HttpRequest) -> str:
@@ -495,10 +373,11 @@ def dashboard_json_url(request: HttpRequest) -> str:
 def dashboard_json(request: HttpRequest) -> HttpResponse:
     """The dashboard's current rows for the same filters; the page patches what changed."""
     now = timezone.now()
-    try:
-        state = dashboard_state(request, now)
-    except BadFilter as exc:
-        return JsonResponse({"error": str(exc)}, status=400)
+    state = dashboard_state(request, now)
+    if state.problem:
+        return JsonResponse(
+            {"error": problem_message(state.problem), "fields": state.problem}, status=400
+        )
     list_html = render_to_string(
         "tracker/_withdrawal_list.html", {"state": state, "rows": state.rows}, request=request
     )
@@ -667,33 +546,15 @@ def personnel_points(
 @require_safe
 def withdrawal_detail(request: HttpRequest, pk: int) -> HttpResponse:
     now = timezone.now()
-    withdrawal = get_object_or_404(
-        Withdrawal.objects.select_related("party", "host").prefetch_related(
-            Prefetch("milestones", queryset=Milestone.objects.order_by("date", "id")),
-            Prefetch(
-                "deadline_revisions",
-                queryset=DeadlineRevision.objects.select_related("source", "recorded_by"),
-            ),
-            # The whole evidence in reading order, with its source and milestone: one query.
-            Prefetch(
-                "evidence",
-                queryset=Evidence.objects.select_related("source", "milestone").order_by(
-                    "source_id", "start"
-                ),
-            ),
-            Prefetch(
-                "conflicts",
-                queryset=Conflict.objects.select_related("source", "milestone").order_by(
-                    "state", "-created_at"
-                ),
-            ),
-        ),
-        pk=pk,
-    )
+    try:
+        withdrawal = selectors.withdrawal_detail(pk)
+    except Withdrawal.DoesNotExist:
+        raise Http404("There is no such withdrawal.") from None
     evidence = list(withdrawal.evidence.all())
     milestones = list(withdrawal.milestones.all())
     revisions = list(withdrawal.deadline_revisions.all())
-    conflicts = list(withdrawal.conflicts.all())
+    # Grouped by state (open among them), newest first within each.
+    conflicts = sorted(withdrawal.conflicts.all(), key=lambda conflict: conflict.state)
     evidence_by_source, anchors = evidence_paragraphs(evidence)
     status = withdrawal.get_status(now=now)
     countdown = withdrawal.get_countdown(now=now)

@@ -193,3 +193,19 @@ def _looks_like_name(words: list[str], text: str, start: int, end: int) -> bool:
     if phrase in ("US", "UN", "AU") and text[start:end].upper() != text[start:end]:
         return False
     return True
+
+
+# Every code the gazetteer knows: ISO 3166-1 alpha-2 states, "SU", "XK", and organisations and
+# missions by their acronym.
+KNOWN_CODES = frozenset(STATES) | frozenset(ORGANISATION_PARTIES)
+
+
+def party_named(name: str) -> PartyRef | None:
+    """The party a whole name, short name, demonym or acronym names ("USA", "the UK",
+    "French", "MINUSMA"), or None. Capitals and other metonyms are not names here: a person
+    asking for "Washington" may not mean the United States."""
+    key = _key(_tokens(name))
+    party = GAZETTEER.get(key) or GAZETTEER.get(key.removeprefix("the "))
+    if party is None or party.form == "metonym":
+        return None
+    return party.ref

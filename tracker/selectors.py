@@ -1,0 +1,152 @@
+"""Reads that several surfaces share: pages, the API and the feeds call these and build no
+queries of their own ("services push, selectors pull").
+
+Each list is annotated with its status in SQL (`tracker.status`), filtered by its FilterSet
+(`tracker.filters`), ordered and paged in the database: a page costs the same few queries at
+100 withdrawals or 100,000 (tests/test_dashboard.py and tests/test_api.py count them).
+"""
+
+import datetime as dt
+
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
+
+from tracker.filters import WithdrawalFilter
+from tracker.models import (
+    Conflict,
+    DeadlineRevision,
+    Evidence,
+    Milestone,
+    Party,
+    Withdrawal,
+)
+from tracker.status import (
+    SECTIONS,
+    Status,
+    status_conditions,
+    today_of,
+    urgency_order,
+    withdrawals_annotate,
+)
+
+
+class FilterError(Exception):
+    """The query string names something no filter reads; `fields` says what, per parameter."""
+
+    def __init__(self, fields: dict[str, list[str]]):
+        self.fields = fields
+        super().__init__(
+            "; ".join(f"{name}: {' '.join(messages)}" for name, messages in fields.items())
+        )
+
+
+def withdrawal_filterset(data, *, request=None) -> WithdrawalFilter:
+    """The validated filters of a query string, or FilterError."""
+    filterset = WithdrawalFilter(data, queryset=Withdrawal.objects.all(), request=request)
+    if not filterset.is_valid():
+        raise FilterError({name: list(errors) for name, errors in filterset.errors.items()})
+    return filterset
+
+
+def withdrawal_list(
+    *, filterset: WithdrawalFilter | None = None, now: dt.datetime, skip: tuple = ()
+) -> QuerySet[Withdrawal]:
+    """Withdrawals with `status` and `section_rank`, filtered, most urgent first.
+
+    `skip` leaves some filters out (the dashboard counts its tabs without ?status=).
+    `?ordering=` replaces the default order where the filterset has one.
+    """
+    queryset = withdrawals_annotate(Withdrawal.objects.all(), now).order_by(*urgency_order())
+    if filterset is None:
+        return queryset
+    for name, value in filterset.form.cleaned_data.items():
+        if name not in skip:
+            queryset = filterset.filters[name].filter(queryset, value)
+    return queryset
+
+
+def withdrawal_status_counts(queryset: QuerySet[Withdrawal], now: dt.datetime) -> dict:
+    """How many rows have each status: one aggregate over the filtered list."""
+    conditions = status_conditions(today_of(now))
+    counts = queryset.order_by().aggregate(
+        **{status.value: Count("pk", filter=condition) for status, condition in conditions.items()}
+    )
+    return {Status(key): value or 0 for key, value in counts.items()}
+
+
+def section_totals(status_counts: dict, wanted: frozenset | None = None) -> dict[str, int]:
+    """Per section, how many rows it has among the statuses wanted (all when None)."""
+    return {
+        section.key: sum(
+            count
+            for status, count in status_counts.items()
+            if status in section.statuses and (wanted is None or status in wanted)
+        )
+        for section in SECTIONS
+    }
+
+
+def withdrawal_page(queryset: QuerySet[Withdrawal], offset: int, limit: int) -> list[Withdrawal]:
+    """One page of a withdrawal list, read in full for cards and chart: parties joined, when
+    the latest evidence arrived, and the milestones (one more query for the page)."""
+    last_evidence = (
+        Evidence.objects.filter(withdrawal=OuterRef("pk"))
+        .order_by("-created_at")
+        .values("created_at")
+    )
+    rows = list(
+        queryset.select_related("party", "host").annotate(
+            last_evidence_at=Subquery(last_evidence[:1])
+        )[offset : offset + limit]
+    )
+    by_id = {withdrawal.pk: withdrawal for withdrawal in rows}
+    for withdrawal in rows:
+        withdrawal.page_milestones = []
+    # Milestones of the page's withdrawals: progress on the cards and points on the chart.
+    for milestone in Milestone.objects.filter(withdrawal_id__in=list(by_id)).only(
+        "withdrawal_id", "title", "kind", "date", "date_precision", "status", "updated_at"
+    ):
+        by_id[milestone.withdrawal_id].page_milestones.append(milestone)
+    return rows
+
+
+def filter_parties() -> list[Party]:
+    """Parties that deploy or host any withdrawal: the filter menus. One query."""
+    return list(
+        Party.objects.annotate(
+            deploys_any=Exists(Withdrawal.objects.filter(party=OuterRef("pk"))),
+            hosts_any=Exists(Withdrawal.objects.filter(host=OuterRef("pk"))),
+        )
+        .filter(Q(deploys_any=True) | Q(hosts_any=True))
+        .only("code", "name")
+        .order_by("name")
+    )
+
+
+def withdrawal_detail(pk: int) -> Withdrawal:
+    """One withdrawal with everything its page and its API detail show, in five queries."""
+    return withdrawal_detail_queryset().get(pk=pk)
+
+
+def withdrawal_detail_queryset() -> QuerySet[Withdrawal]:
+    return Withdrawal.objects.select_related("party", "host").prefetch_related(
+        Prefetch("milestones", queryset=Milestone.objects.order_by("date", "id")),
+        Prefetch(
+            "deadline_revisions",
+            queryset=DeadlineRevision.objects.select_related("source", "recorded_by").order_by(
+                "stated_on", "recorded_at", "id"
+            ),
+        ),
+        # The whole evidence in reading order, with its source and milestone: one query.
+        Prefetch(
+            "evidence",
+            queryset=Evidence.objects.select_related("source", "milestone").order_by(
+                "source_id", "start", "id"
+            ),
+        ),
+        Prefetch(
+            "conflicts",
+            queryset=Conflict.objects.select_related("source", "milestone").order_by(
+                "-created_at", "-id"
+            ),
+        ),
+    )
