@@ -1,61 +1,106 @@
 """Subscribable exports: an iCalendar feed of deadlines and milestones, an Atom feed of changes.
 
-Both accept ?party=US&host=NE. Calendar UIDs and Atom ids are derived from primary keys only,
-so a calendar app that re-reads the feed replaces an event instead of adding a copy.
+Both take the withdrawal list's filters (`tracker.filters.WithdrawalFilter`: ?party=US&host=NE,
+?status=overdue, ...), with the same validation as the API. Calendar UIDs and Atom ids are
+derived from primary keys only, so a client that re-reads a feed replaces an entry instead of
+adding a copy.
 """
 
 import datetime as dt
+import hashlib
 
-from django.db.models import Q, QuerySet
+from django import forms
+from django.contrib.syndication.views import Feed
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import get_conditional_response
 from django.utils.feedgenerator import Atom1Feed
+from django.utils.html import escape
+from django.utils.http import http_date, quote_etag
 from django.views.decorators.http import require_GET
 
 from tracker import selectors
-from tracker.models import (
-    Conflict,
-    DeadlineRevision,
-    Milestone,
-    Precision,
-    Withdrawal,
-    day_after,
-    describe_date,
-)
-from tracker.status import period_start
+from tracker.models import Milestone, Precision, day_after
 
 UID_DOMAIN = "troop-withdrawal-tracker"
 ATOM_ITEMS = 50
+# The calendar's default window: from 90 days ago (recent deadlines stay visible) to two years
+# ahead. Calendar apps poll the feed; without a window it would grow with all of history.
+ICS_PAST_DAYS = 90
+ICS_FUTURE_DAYS = 730
+# A window asked for with ?from=&to= spans at most this many days.
+ICS_MAX_DAYS = 10 * 366
+
+
+def error_response(fields: dict[str, list[str]]) -> JsonResponse:
+    """A 400 in the API's error shape."""
+    name, messages = next(iter(fields.items()))
+    body = {
+        "error": {
+            "status": 400,
+            "code": "invalid",
+            "message": f"{name}: {messages[0]}",
+            "fields": fields,
+        }
+    }
+    return JsonResponse(body, status=400)
 
 
 def export_filter(request: HttpRequest) -> tuple[QuerySet | None, JsonResponse | None]:
-    """The withdrawals the query string selects (the API's FilterSet), or a 400 in the API's
-    error shape."""
+    """The withdrawals the query string selects (the list's FilterSet), or a 400."""
     request.tracker_now = timezone.now()
     try:
         filterset = selectors.withdrawal_filterset(request.GET, request=request)
     except selectors.FilterError as exc:
-        name, messages = next(iter(exc.fields.items()))
-        body = {
-            "error": {
-                "status": 400,
-                "code": "invalid",
-                "message": f"{name}: {messages[0]}",
-                "fields": exc.fields,
-            }
-        }
-        return None, JsonResponse(body, status=400)
+        return None, error_response(exc.fields)
     return selectors.withdrawal_list(filterset=filterset, now=request.tracker_now), None
 
 
-def withdrawal_condition(withdrawals: QuerySet, prefix: str = "") -> Q:
-    # Rows of the selected withdrawals, as a subquery: every filter of the list applies.
-    return Q(**{f"{prefix}pk__in": withdrawals.order_by().values("pk")})
+def detail_url_maker(request: HttpRequest):
+    # One reverse() and one absolute URI per feed, not one per entry.
+    marker = 987654321
+    path = reverse("tracker:withdrawal-detail", args=[marker])
+    return request.build_absolute_uri(path).replace(str(marker), "{}").format
 
 
 # ---------------------------------------------------------------------------------------
 # iCalendar (RFC 5545), written by hand: a few properties, escaped and folded.
+
+
+class CalendarWindow(forms.Form):
+    # "from" is a Python keyword: the form reads it under its query-string name below.
+    start = forms.DateField(required=False)
+    end = forms.DateField(required=False)
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("start"), cleaned.get("end")
+        if start and end and start > end:
+            raise forms.ValidationError("“from” is after “to”.")
+        return cleaned
+
+
+def calendar_window(request: HttpRequest, today: dt.date):
+    """[start, end] from ?from=&to= (ISO dates), defaulting to the window above; or a 400."""
+    form = CalendarWindow({"start": request.GET.get("from"), "end": request.GET.get("to")})
+    if not form.is_valid():
+        names = {"start": "from", "end": "to", "__all__": "from"}
+        return None, error_response(
+            {names[name]: list(errors) for name, errors in form.errors.items()}
+        )
+    start = form.cleaned_data["start"]
+    end = form.cleaned_data["end"]
+    if start is None:
+        start = (end or today) - dt.timedelta(days=ICS_PAST_DAYS)
+    if end is None:
+        end = max(start, today) + dt.timedelta(days=ICS_FUTURE_DAYS)
+    if (end - start).days > ICS_MAX_DAYS:
+        return None, error_response(
+            {"to": [f"A window spans at most {ICS_MAX_DAYS} days; ask for several."]}
+        )
+    return (start, end), None
 
 
 def ical_text(value: str) -> str:
@@ -71,6 +116,8 @@ def ical_text(value: str) -> str:
 
 def ical_fold(line: str) -> str:
     """Lines longer than 75 octets continue on the next line after a space (RFC 5545 3.1)."""
+    if len(line) <= 75 and line.isascii():
+        return line
     encoded = line.encode("utf-8")
     if len(encoded) <= 75:
         return line
@@ -89,32 +136,38 @@ def ical_stamp(moment: dt.datetime) -> str:
     return moment.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
+def period_end(day: dt.date, precision: str) -> dt.date:
+    if precision == Precision.YEAR:
+        return day.replace(month=12, day=31)
+    if precision == Precision.MONTH:
+        following = day.replace(day=28) + dt.timedelta(days=4)
+        return following - dt.timedelta(days=following.day)
+    return day
+
+
 def ical_event(
     *,
     uid: str,
     day: dt.date,
-    precision: str,
     summary: str,
     description: str,
     url: str,
     modified: dt.datetime,
-    now: dt.datetime,
+    stamp: str,
     cancelled: bool = False,
 ) -> list[str]:
-    # A deadline "by September 2025" spans the month: from its first day to the stored
-    # (last) day, as an all-day event. DTEND is exclusive.
-    start = period_start(day, precision) if precision != Precision.DAY else day
-    if start > day:
-        start = day
+    # One all-day event (DTEND is exclusive). A date known to the month or year only is one
+    # day too, its period's last ("by September 2025": 30 September), never a month-long
+    # block in the calendar: the precision is in the words.
     return [
         "BEGIN:VEVENT",
         f"UID:{uid}",
-        f"DTSTAMP:{ical_stamp(now)}",
+        f"DTSTAMP:{stamp}",
         f"LAST-MODIFIED:{ical_stamp(modified)}",
         # Seconds since the epoch of the last change: grows with every edit, so clients
         # know the newer copy replaces the older one.
         f"SEQUENCE:{int(modified.timestamp())}",
-        f"DTSTART;VALUE=DATE:{start:%Y%m%d}",
+        f"DTSTART;VALUE=DATE:{day:%Y%m%d}",
         f"DTEND;VALUE=DATE:{day_after(day):%Y%m%d}",
         f"SUMMARY:{ical_text(summary)}",
         f"DESCRIPTION:{ical_text(description)}",
@@ -125,12 +178,40 @@ def ical_event(
     ]
 
 
+def calendar_etag(request: HttpRequest, window, version, today: dt.date) -> str:
+    # What the body depends on: the query, the window, the events' number and latest change,
+    # and the day (each deadline's description names its status, which moves with time).
+    count, latest = version
+    key = f"{request.GET.urlencode()}|{window}|{count}|{latest and latest.isoformat()}|{today}"
+    return quote_etag(hashlib.sha256(key.encode()).hexdigest()[:32])
+
+
 @require_GET
 def deadlines_ics(request: HttpRequest) -> HttpResponse:
+    """1. Read the filters and the window (400 when they name nothing).
+    2. Answer 304 when the client's copy is current (ETag or Last-Modified).
+    3. Otherwise write the window's deadlines and dated milestones."""
     selected, error = export_filter(request)
     if error:
         return error
-    now = timezone.now()
+    now = request.tracker_now
+    today = now.astimezone(dt.UTC).date()
+    window, error = calendar_window(request, today)
+    if error:
+        return error
+    version = selectors.calendar_version(selected, *window)
+    etag = calendar_etag(request, window, version, today)
+    # Never earlier than today's start: statuses in the descriptions change at midnight.
+    midnight = dt.datetime.combine(today, dt.time.min, tzinfo=dt.UTC)
+    last_modified = max(version[1] or midnight, midnight)
+    not_modified = get_conditional_response(
+        request, etag=etag, last_modified=int(last_modified.timestamp())
+    )
+    if not_modified is not None:
+        return not_modified
+
+    stamp = ical_stamp(now)
+    url = detail_url_maker(request)
     lines = [
         "BEGIN:VCALENDAR",
         "VERSION:2.0",
@@ -141,157 +222,105 @@ def deadlines_ics(request: HttpRequest) -> HttpResponse:
         "X-PUBLISHED-TTL:PT1H",
         "REFRESH-INTERVAL;VALUE=DURATION:PT1H",
     ]
-    withdrawals = (
-        Withdrawal.objects.select_related("party", "host")
-        .filter(withdrawal_condition(selected), deadline__isnull=False)
-        .order_by("deadline", "id")
-    )
-    for withdrawal in withdrawals:
+    deadlines, milestones = selectors.calendar_events(selected, *window)
+    for withdrawal in deadlines:
         status = withdrawal.get_status(now=now)
+        phrase = withdrawal.deadline_phrase
+        exact = withdrawal.deadline_precision == Precision.DAY
         lines += ical_event(
             uid=f"withdrawal-{withdrawal.pk}-deadline@{UID_DOMAIN}",
-            day=withdrawal.deadline,
-            precision=withdrawal.deadline_precision,
-            summary=f"Deadline: {withdrawal.party} leaves {withdrawal.host}",
-            description=f"{withdrawal.party} withdrawing from {withdrawal.host} by "
-            f"{withdrawal.deadline_display} ({status.label}). {withdrawal.summary}".strip(),
-            url=request.build_absolute_uri(
-                reverse("tracker:withdrawal-detail", args=[withdrawal.pk])
-            ),
+            day=period_end(withdrawal.deadline, withdrawal.deadline_precision),
+            summary=f"Deadline{'' if exact else ' (' + phrase + ')'}: "
+            f"{withdrawal.party} leaves {withdrawal.host}",
+            description=f"{withdrawal.party} withdrawing from {withdrawal.host} {phrase} "
+            f"({status.label}). {withdrawal.summary}".strip(),
+            url=url(withdrawal.pk),
             modified=withdrawal.updated_at,
-            now=now,
+            stamp=stamp,
             cancelled=withdrawal.cancelled_on is not None,
         )
-    milestones = (
-        Milestone.objects.select_related("withdrawal__party", "withdrawal__host")
-        .filter(withdrawal_condition(selected, "withdrawal__"), date__isnull=False)
-        .order_by("date", "id")
-    )
     for milestone in milestones:
         withdrawal = milestone.withdrawal
         lines += ical_event(
             uid=f"milestone-{milestone.pk}@{UID_DOMAIN}",
-            day=milestone.date,
-            precision=milestone.date_precision,
+            day=period_end(milestone.date, milestone.date_precision),
             summary=f"{withdrawal.party} / {withdrawal.host}: {milestone.title}",
             description=f"{milestone.get_kind_display().capitalize()}, "
             f"{milestone.get_status_display()}: {milestone.date_display}. "
             f"{milestone.description}".strip(),
-            url=request.build_absolute_uri(
-                reverse("tracker:withdrawal-detail", args=[withdrawal.pk])
-            ),
+            url=url(withdrawal.pk),
             modified=milestone.updated_at,
-            now=now,
+            stamp=stamp,
             cancelled=milestone.status == Milestone.State.CANCELLED,
         )
     lines.append("END:VCALENDAR")
     body = "\r\n".join(ical_fold(line) for line in lines) + "\r\n"
     response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = 'inline; filename="deadlines.ics"'
+    response["ETag"] = etag
+    response["Last-Modified"] = http_date(last_modified.timestamp())
     return response
 
 
 # ---------------------------------------------------------------------------------------
-# Atom
+# Atom, on Django's syndication framework.
 
 
-def changes(selected: QuerySet) -> list[dict]:
-    """The latest changes of four kinds, newest first: one query per kind."""
-    items = []
-    withdrawals = (
-        Withdrawal.objects.select_related("party", "host")
-        .filter(withdrawal_condition(selected))
-        .order_by("-created_at", "-id")[:ATOM_ITEMS]
-    )
-    for withdrawal in withdrawals:
-        deadline = f" by {withdrawal.deadline_display}" if withdrawal.deadline else ""
-        items.append(
-            {
-                "id": f"withdrawal/{withdrawal.pk}",
-                "title": f"New withdrawal: {withdrawal.party} from {withdrawal.host}{deadline}",
-                "description": withdrawal.summary,
-                "withdrawal": withdrawal,
-                "when": withdrawal.created_at,
-            }
-        )
-    revisions = (
-        DeadlineRevision.objects.select_related("withdrawal__party", "withdrawal__host")
-        .filter(withdrawal_condition(selected, "withdrawal__"))
-        .order_by("-recorded_at", "-id")[:ATOM_ITEMS]
-    )
-    for revision in revisions:
-        phrase = f' ("{revision.phrase}")' if revision.phrase else ""
-        items.append(
-            {
-                "id": f"deadline-revision/{revision.pk}",
-                "title": f"Deadline: {revision.withdrawal} by "
-                f"{describe_date(revision.deadline, revision.precision)}",
-                "description": f"Deadline stated{phrase}"
-                + (f" on {revision.stated_on.isoformat()}" if revision.stated_on else "")
-                + ".",
-                "withdrawal": revision.withdrawal,
-                "when": revision.recorded_at,
-            }
-        )
-    milestones = (
-        Milestone.objects.select_related("withdrawal__party", "withdrawal__host")
-        .filter(withdrawal_condition(selected, "withdrawal__"), status=Milestone.State.DONE)
-        .order_by("-updated_at", "-id")[:ATOM_ITEMS]
-    )
-    for milestone in milestones:
-        items.append(
-            {
-                "id": f"milestone/{milestone.pk}/done",
-                "title": f"Milestone done: {milestone.withdrawal}: {milestone.title}",
-                "description": f"{milestone.date_display}. {milestone.description}".strip(". "),
-                "withdrawal": milestone.withdrawal,
-                "when": milestone.updated_at,
-            }
-        )
-    conflicts = (
-        Conflict.objects.select_related("withdrawal__party", "withdrawal__host")
-        .filter(withdrawal_condition(selected, "withdrawal__"))
-        .order_by("-created_at", "-id")[:ATOM_ITEMS]
-    )
-    for conflict in conflicts:
-        items.append(
-            {
-                "id": f"conflict/{conflict.pk}",
-                "title": f"Conflict on {conflict.withdrawal}: {conflict.field} "
-                f"{conflict.current_value or '(none)'} vs {conflict.proposed_value}",
-                "description": f"{conflict.get_reason_display()}. {conflict.quote}".strip(),
-                "withdrawal": conflict.withdrawal,
-                "when": conflict.created_at,
-            }
-        )
-    items.sort(key=lambda item: (item["when"], item["id"]), reverse=True)
-    return items[:ATOM_ITEMS]
+def midnight_utc(day: dt.date | None) -> dt.datetime | None:
+    return dt.datetime.combine(day, dt.time.min, tzinfo=dt.UTC) if day else None
 
 
-@require_GET
-def changes_atom(request: HttpRequest) -> HttpResponse:
-    selected, error = export_filter(request)
-    if error:
-        return error
-    items = changes(selected)
-    feed = Atom1Feed(
-        title="Troop withdrawals: changes",
-        link=request.build_absolute_uri(reverse("tracker:dashboard")),
-        description="New withdrawals, deadline revisions, completed milestones and conflicts.",
-        feed_url=request.build_absolute_uri(),
-        feed_guid=f"tag:{UID_DOMAIN},2024:changes",
-    )
-    for item in items:
-        feed.add_item(
-            title=item["title"],
-            link=request.build_absolute_uri(
-                reverse("tracker:withdrawal-detail", args=[item["withdrawal"].pk])
-            ),
-            description=item["description"],
-            unique_id=f"tag:{UID_DOMAIN},2024:{item['id']}",
-            updateddate=item["when"],
-            pubdate=item["when"],
-        )
-    response = HttpResponse(content_type="application/atom+xml; charset=utf-8")
-    feed.write(response, "utf-8")
-    return response
+class ChangesFeed(Feed):
+    """New withdrawals, deadline revisions, completed milestones and conflicts, newest first.
+
+    Each entry's `published` is its source's publication date where a source says, and its
+    `updated` when the tracker recorded it. Summaries are plain text, escaped: Atom declares
+    them HTML, so a feed reader shows "<script>" in an article as text, never as markup.
+    """
+
+    feed_type = Atom1Feed
+    title = "Troop withdrawals: changes"
+    description = "New withdrawals, deadline revisions, completed milestones and conflicts."
+    subtitle = description
+    feed_guid = f"tag:{UID_DOMAIN},2024:changes"
+
+    # One instance serves every request: per-request state travels on the request.
+    def __call__(self, request, *args, **kwargs):
+        selected, error = export_filter(request)
+        if error:
+            return error
+        request.tracker_selected = selected
+        return super().__call__(request, *args, **kwargs)
+
+    def get_object(self, request, *args, **kwargs):
+        return request.tracker_selected
+
+    def link(self):
+        return reverse("tracker:dashboard")
+
+    def items(self, selected):
+        return selectors.withdrawal_changes(selected, limit=ATOM_ITEMS)
+
+    def item_title(self, change: selectors.Change) -> str:
+        return change.title
+
+    def item_description(self, change: selectors.Change) -> str:
+        return escape(change.description)
+
+    def item_link(self, change: selectors.Change) -> str:
+        # Made absolute by the framework.
+        return reverse("tracker:withdrawal-detail", args=[change.withdrawal_id])
+
+    def item_guid(self, change: selectors.Change) -> str:
+        return f"tag:{UID_DOMAIN},2024:{change.key}"
+
+    item_guid_is_permalink = False
+
+    def item_pubdate(self, change: selectors.Change) -> dt.datetime:
+        return midnight_utc(change.published_on) or change.recorded_at
+
+    def item_updateddate(self, change: selectors.Change) -> dt.datetime:
+        return change.recorded_at
+
+
+changes_atom = require_GET(ChangesFeed())

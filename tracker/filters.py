@@ -178,8 +178,8 @@ class ValueListField(forms.Field):
         return found
 
 
-@extend_schema_field(OpenApiTypes.STR)
 class ValueListFilter(django_filters.Filter):
+    # Documented by its filter method's @extend_schema_field.
     field_class = ValueListField
     # Empty (?status= from a form's "Any") means no filter, like an absent parameter.
     empty_means_any = True
@@ -219,6 +219,28 @@ PARTY_ACCEPTED = (
     "party codes (US, GB, MINUSMA), country or organisation names (United Kingdom), "
     "short names (USA, UK, America), demonyms (French) and mission acronyms (ISAF)"
 )
+
+
+PARTY_CODES = sorted(places.KNOWN_CODES)
+PARTY_HELP = (
+    "A code (any letter case), or a name, short name, demonym or acronym: US, USA, America, "
+    "American, MINUSMA. Repeat the parameter or separate values with commas for several. A "
+    "value that names nothing is a 400 listing what is accepted."
+)
+STATUS_HELP = (
+    "Derived status. `completed` is every completion (early, on time, late); the finer words "
+    "select one grade. Repeat the parameter or separate values with commas for several."
+)
+
+
+def list_schema(words: list[str], description: str) -> dict:
+    # Documented as the words themselves: the codes listed are those the gazetteer knows;
+    # names and codes of parties on record are read too. Empty means any (a form's "Any").
+    return {
+        "type": "array",
+        "items": {"type": "string", "enum": ["", *words]},
+        "description": description,
+    }
 
 
 def word_pattern(term: str) -> str:
@@ -274,12 +296,15 @@ class WithdrawalFilter(StrictFilterSet):
     def now(self):
         return getattr(self.request, "tracker_now", None)
 
+    @extend_schema_field(list_schema(PARTY_CODES, "Deploying party. " + PARTY_HELP))
     def filter_party(self, queryset, name, codes):
         return queryset.filter(party__code__in=codes)
 
+    @extend_schema_field(list_schema(PARTY_CODES, "Host country. " + PARTY_HELP))
     def filter_host(self, queryset, name, codes):
         return queryset.filter(host__code__in=codes)
 
+    @extend_schema_field(list_schema(STATUS_WORDS, STATUS_HELP))
     def filter_status(self, queryset, name, statuses):
         return queryset.filter(status_filter(frozenset(statuses), self.now))
 

@@ -74,6 +74,16 @@ def describe_date(value: dt.date | None, precision: str) -> str:
     return f"{value.day} {MONTHS[value.month - 1]} {value.year}"
 
 
+def describe_deadline(value: dt.date | None, precision: str) -> str:
+    """A deadline in words as precise as it is known: "by 15 September 2024", "by end of
+    September 2025", never a month deadline printed as a made-up exact day."""
+    if value is None:
+        return ""
+    if precision == Precision.DAY:
+        return f"by {describe_date(value, precision)}"
+    return f"by end of {describe_date(value, precision)}"
+
+
 class Party(models.Model):
     """Anyone who deploys forces or hosts them.
 
@@ -393,6 +403,10 @@ class Withdrawal(models.Model):
     @property
     def deadline_display(self) -> str:
         return describe_date(self.deadline, self.deadline_precision)
+
+    @property
+    def deadline_phrase(self) -> str:
+        return describe_deadline(self.deadline, self.deadline_precision)
 
     @property
     def announced_display(self) -> str:

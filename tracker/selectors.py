@@ -7,8 +7,9 @@ Each list is annotated with its status in SQL (`tracker.status`), filtered by it
 """
 
 import datetime as dt
+from dataclasses import dataclass
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Q, QuerySet, Subquery
 
 from tracker.filters import WithdrawalFilter
 from tracker.models import (
@@ -18,6 +19,7 @@ from tracker.models import (
     Milestone,
     Party,
     Withdrawal,
+    describe_date,
 )
 from tracker.status import (
     SECTIONS,
@@ -150,3 +152,138 @@ def withdrawal_detail_queryset() -> QuerySet[Withdrawal]:
             ),
         ),
     )
+
+
+# ---------------------------------------------------------------------------------------
+# Feeds
+
+
+@dataclass(frozen=True)
+class Change:
+    """One entry of the change list: what happened, to which withdrawal, when it was recorded
+    and when its source was published (None: no source says)."""
+
+    key: str
+    title: str
+    description: str
+    withdrawal_id: int
+    recorded_at: dt.datetime
+    published_on: dt.date | None
+
+
+def _first_published(**match) -> Subquery:
+    # The earliest publication date among the sources of a row's evidence.
+    return Subquery(
+        Evidence.objects.filter(**match, source__published_on__isnull=False)
+        .order_by("source__published_on")
+        .values("source__published_on")[:1]
+    )
+
+
+def withdrawal_changes(withdrawals: QuerySet[Withdrawal], limit: int) -> list[Change]:
+    """The latest changes of the selected withdrawals, newest first: new withdrawals, deadline
+    revisions, completed milestones and conflicts. One query per kind."""
+    selected = withdrawals.order_by().values("pk")
+    changes = []
+    for withdrawal in (
+        Withdrawal.objects.filter(pk__in=selected)
+        .select_related("party", "host")
+        .annotate(published_on_=_first_published(withdrawal=OuterRef("pk")))
+        .order_by("-created_at", "-id")[:limit]
+    ):
+        deadline = f" by {withdrawal.deadline_display}" if withdrawal.deadline else ""
+        changes.append(
+            Change(
+                key=f"withdrawal/{withdrawal.pk}",
+                title=f"New withdrawal: {withdrawal.party} from {withdrawal.host}{deadline}",
+                description=withdrawal.summary,
+                withdrawal_id=withdrawal.pk,
+                recorded_at=withdrawal.created_at,
+                published_on=withdrawal.published_on_,
+            )
+        )
+    for revision in (
+        DeadlineRevision.objects.filter(withdrawal__in=selected)
+        .select_related("withdrawal__party", "withdrawal__host", "source")
+        .order_by("-recorded_at", "-id")[:limit]
+    ):
+        phrase = f' ("{revision.phrase}")' if revision.phrase else ""
+        stated = f" on {revision.stated_on.isoformat()}" if revision.stated_on else ""
+        changes.append(
+            Change(
+                key=f"deadline-revision/{revision.pk}",
+                title=f"Deadline: {revision.withdrawal} by "
+                f"{describe_date(revision.deadline, revision.precision)}",
+                description=f"Deadline stated{phrase}{stated}.",
+                withdrawal_id=revision.withdrawal_id,
+                recorded_at=revision.recorded_at,
+                published_on=revision.source.published_on if revision.source else None,
+            )
+        )
+    for milestone in (
+        Milestone.objects.filter(withdrawal__in=selected, status=Milestone.State.DONE)
+        .select_related("withdrawal__party", "withdrawal__host")
+        .annotate(published_on_=_first_published(milestone=OuterRef("pk")))
+        .order_by("-updated_at", "-id")[:limit]
+    ):
+        changes.append(
+            Change(
+                key=f"milestone/{milestone.pk}/done",
+                title=f"Milestone done: {milestone.withdrawal}: {milestone.title}",
+                description=f"{milestone.date_display}. {milestone.description}".strip(". "),
+                withdrawal_id=milestone.withdrawal_id,
+                recorded_at=milestone.updated_at,
+                published_on=milestone.published_on_,
+            )
+        )
+    for conflict in (
+        Conflict.objects.filter(withdrawal__in=selected)
+        .select_related("withdrawal__party", "withdrawal__host", "source")
+        .order_by("-created_at", "-id")[:limit]
+    ):
+        changes.append(
+            Change(
+                key=f"conflict/{conflict.pk}",
+                title=f"Conflict on {conflict.withdrawal}: {conflict.field} "
+                f"{conflict.current_value or '(none)'} vs {conflict.proposed_value}",
+                description=f"{conflict.get_reason_display()}. {conflict.quote}".strip(),
+                withdrawal_id=conflict.withdrawal_id,
+                recorded_at=conflict.created_at,
+                published_on=conflict.source.published_on,
+            )
+        )
+    changes.sort(key=lambda change: (change.recorded_at, change.key), reverse=True)
+    return changes[:limit]
+
+
+def calendar_version(
+    withdrawals: QuerySet[Withdrawal], start: dt.date, end: dt.date
+) -> tuple[int, dt.datetime | None]:
+    """How many events the calendar window holds and when the latest of them changed: what
+    its ETag and Last-Modified are made of. Two aggregates over indexed columns."""
+    selected = withdrawals.order_by().values("pk")
+    deadlines = Withdrawal.objects.filter(
+        pk__in=selected, deadline__gte=start, deadline__lte=end
+    ).aggregate(count=Count("pk"), latest=Max("updated_at"))
+    milestones = Milestone.objects.filter(
+        withdrawal__in=selected, date__gte=start, date__lte=end
+    ).aggregate(count=Count("pk"), latest=Max("updated_at"))
+    latest = [m for m in (deadlines["latest"], milestones["latest"]) if m is not None]
+    return deadlines["count"] + milestones["count"], max(latest, default=None)
+
+
+def calendar_events(withdrawals: QuerySet[Withdrawal], start: dt.date, end: dt.date):
+    """The deadlines and dated milestones of the selected withdrawals within [start, end]:
+    (withdrawals with party and host, milestones with their withdrawal's), by date."""
+    selected = withdrawals.order_by().values("pk")
+    deadlines = (
+        Withdrawal.objects.filter(pk__in=selected, deadline__gte=start, deadline__lte=end)
+        .select_related("party", "host")
+        .order_by("deadline", "id")
+    )
+    milestones = (
+        Milestone.objects.filter(withdrawal__in=selected, date__gte=start, date__lte=end)
+        .select_related("withdrawal__party", "withdrawal__host")
+        .order_by("date", "id")
+    )
+    return deadlines, milestones

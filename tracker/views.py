@@ -50,19 +50,6 @@ def status_glyph(status: Status) -> str:
     return SECTION_BY_STATUS[status].glyph
 
 
-def deadline_phrase(value: dt.date | None, precision: str) -> str:
-    """A deadline in words as precise as it is known: "by end of September 2025".
-
-    Belongs beside `Withdrawal.deadline_display` on the model; it lives here until the
-    model grows it, so the pages never print a month deadline as a made-up exact day.
-    """
-    if value is None:
-        return ""
-    if precision == Precision.DAY:
-        return f"by {describe_date(value, precision)}"
-    return f"by end of {describe_date(value, precision)}"
-
-
 def time_words(withdrawal: Withdrawal, status: Status, countdown) -> str:
     """The model's countdown in words; a completion with no deadline says when it ended."""
     if status in COMPLETED_STATUSES and withdrawal.deadline is None:
@@ -106,7 +93,7 @@ class Row:
 
     @property
     def deadline_words(self) -> str:
-        return deadline_phrase(self.withdrawal.deadline, self.withdrawal.deadline_precision)
+        return self.withdrawal.deadline_phrase
 
     @property
     def personnel_words(self) -> str:
@@ -446,7 +433,7 @@ def timeline_entries(withdrawal: Withdrawal, milestones: list[Milestone], now) -
             {
                 "kind": "deadline",
                 "date": withdrawal.deadline,
-                "when": deadline_phrase(withdrawal.deadline, withdrawal.deadline_precision),
+                "when": withdrawal.deadline_phrase,
             }
         )
     today = Withdrawal.today(now)
@@ -571,7 +558,7 @@ def withdrawal_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "countdown": countdown,
             "countdown_text": time_words(withdrawal, status, countdown),
             "ticking": countdown.seconds is not None and withdrawal.deadline is not None,
-            "deadline_words": deadline_phrase(withdrawal.deadline, withdrawal.deadline_precision),
+            "deadline_words": withdrawal.deadline_phrase,
             "progress": withdrawal.personnel_progress(),
             "personnel_words": personnel_words(withdrawal),
             "milestones": milestones,
