@@ -7,6 +7,7 @@ from django.urls import path
 
 from config.urls import urlpatterns as app_urlpatterns
 from tracker.models import Milestone, Withdrawal
+from tracker.status import urgency_order, withdrawals_annotate
 
 WITHDRAWAL_FIELDS = [
     "id", "party__code", "party__name", "party__kind", "host__code", "host__name",
@@ -28,7 +29,9 @@ def page(queryset, fields, request) -> HttpResponse:
 
 
 def bare_withdrawals(request):
-    return page(Withdrawal.objects.order_by("deadline", "id"), WITHDRAWAL_FIELDS, request)
+    # The API's own order (most urgent section first): the floor reads the same page.
+    ordered = withdrawals_annotate(Withdrawal.objects.all()).order_by(*urgency_order())
+    return page(ordered, [*WITHDRAWAL_FIELDS, "status"], request)
 
 
 def bare_milestones(request):
