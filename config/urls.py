@@ -7,5 +7,5 @@ urlpatterns = [
 ]
 
 # The API answers its own error shape for unknown /api/ URLs; pages keep Django's.
-handler404 = "tracker.api.api_not_found"
-handler400 = "tracker.api.api_bad_request"
+handler404 = "tracker.api.errors.api_not_found"
+handler400 = "tracker.api.errors.api_bad_request"

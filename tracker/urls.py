@@ -2,7 +2,8 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
-from tracker import api, feeds, views
+from tracker import feeds, views
+from tracker.api import views as api
 
 app_name = "tracker"
 

@@ -6,6 +6,7 @@ silently ignored value.
 
 import datetime as dt
 
+from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
@@ -57,16 +58,6 @@ class WithdrawalRow:
 
     def __init__(self, values: dict):
         self.__dict__.update(values)
-
-
-# What WithdrawalViewSet's list reads with values(): WithdrawalSerializer's fields.
-WITHDRAWAL_LIST_VALUES = [
-    "id", "party_id", "host_id", "summary", "announced_on", "announced_precision", "started_on",
-    "started_precision", "deadline", "deadline_precision", "completed_on",
-    "completed_precision", "cancelled_on", "personnel", "personnel_qualifier",
-    "personnel_withdrawn", "evidence_count", "source_count", "publisher_count",
-    "open_conflict_count", "created_at", "updated_at",
-]  # fmt: skip
 
 
 class DetailUrlMixin:
@@ -349,30 +340,50 @@ class WithdrawalSerializer(DetailUrlMixin, serializers.ModelSerializer):
             "text": countdown.describe(),
         }
 
-    def to_representation(self, obj: Withdrawal) -> dict:
-        # Hand-written for list speed (benchmarks/api.py): DRF's per-field machinery costs
-        # more than the query. Same keys and values as the declared fields (tests compare).
+
+def _row_writer(name: str):
+    """How the list's fast path writes one declared field of a values() row."""
+    field = Withdrawal._meta.get_field(name)
+    if isinstance(field, models.DateTimeField):
+        return lambda row: iso_datetime(getattr(row, name))
+    if isinstance(field, models.DateField):
+        return lambda row: iso_date(getattr(row, name))
+    return lambda row: getattr(row, name)
+
+
+# Fields the list's fast path writes itself; every other declared field is a column.
+_ROW_SPECIAL = {"url", "party", "host", "status", "status_detail", "countdown"}
+_ROW_COLUMNS = [
+    (name, _row_writer(name))
+    for name in WithdrawalSerializer.Meta.fields
+    if name not in _ROW_SPECIAL
+]
+# What the list reads with values(): the declared fields, foreign keys as ids.
+WITHDRAWAL_LIST_VALUES = ["party_id", "host_id"] + [name for name, _ in _ROW_COLUMNS]
+
+
+class WithdrawalRowSerializer(WithdrawalSerializer):
+    """The list's rows, written from values() dicts (benchmarks/api.py): DRF's per-field
+    machinery costs more than the query. Same fields as WithdrawalSerializer, from its one
+    declaration (tests/test_api.py compares both renderings row by row)."""
+
+    def to_representation(self, values: dict) -> dict:
         now = self.__dict__.get("_now")
         if now is None:
             # self.context walks up to the root serializer on every access: read it once.
             now = self.__dict__["_now"] = self.context.get("now") or timezone.now()
-        if isinstance(obj, dict):
             # Parties come from one query for the whole page (WithdrawalViewSet.get_serializer).
-            obj = WithdrawalRow(obj)
-            parties = self.__dict__.get("_parties")
-            if parties is None:
-                parties = self.__dict__["_parties"] = self.context["parties"]
-            party, host = parties[obj.party_id], parties[obj.host_id]
-        else:
-            party, host = party_dict(obj.party), party_dict(obj.host)
-        countdown = obj.get_countdown(now=now)
-        # The list's rows carry their status from SQL (tracker.status); one object asks.
-        status = Status(obj.status) if isinstance(obj, WithdrawalRow) else obj.get_status(now=now)
-        return {
-            "id": obj.id,
-            "url": self.detail_url(obj.id),
-            "party": party,
-            "host": host,
+            self.__dict__["_parties"] = self.context["parties"]
+        parties = self.__dict__["_parties"]
+        row = WithdrawalRow(values)
+        # The status comes from SQL with the row (tracker.status); the countdown from the model.
+        status = Status(row.status)
+        countdown = row.get_countdown(now=now)
+        rendered = {
+            "id": row.id,
+            "url": self.detail_url(row.id),
+            "party": parties[row.party_id],
+            "host": parties[row.host_id],
             "status": SECTION_BY_STATUS[status].key,
             "status_detail": status.value,
             "countdown": {
@@ -380,26 +391,10 @@ class WithdrawalSerializer(DetailUrlMixin, serializers.ModelSerializer):
                 "completed_days_early": countdown.completed_days_early,
                 "text": countdown.describe(),
             },
-            "summary": obj.summary,
-            "announced_on": iso_date(obj.announced_on),
-            "announced_precision": obj.announced_precision,
-            "started_on": iso_date(obj.started_on),
-            "started_precision": obj.started_precision,
-            "deadline": iso_date(obj.deadline),
-            "deadline_precision": obj.deadline_precision,
-            "completed_on": iso_date(obj.completed_on),
-            "completed_precision": obj.completed_precision,
-            "cancelled_on": iso_date(obj.cancelled_on),
-            "personnel": obj.personnel,
-            "personnel_qualifier": obj.personnel_qualifier,
-            "personnel_withdrawn": obj.personnel_withdrawn,
-            "evidence_count": obj.evidence_count,
-            "source_count": obj.source_count,
-            "publisher_count": obj.publisher_count,
-            "open_conflict_count": obj.open_conflict_count,
-            "created_at": iso_datetime(obj.created_at),
-            "updated_at": iso_datetime(obj.updated_at),
         }
+        for name, write in _ROW_COLUMNS:
+            rendered[name] = write(row)
+        return {name: rendered[name] for name in self.Meta.fields}
 
 
 class WithdrawalDetailSerializer(WithdrawalSerializer):
@@ -410,10 +405,6 @@ class WithdrawalDetailSerializer(WithdrawalSerializer):
     deadline_display = serializers.CharField(read_only=True)
     personnel_display = serializers.CharField(read_only=True)
     personnel_progress = serializers.SerializerMethodField()
-
-    def to_representation(self, obj: Withdrawal) -> dict:
-        # One row: DRF's generic path, with the nested lists.
-        return serializers.ModelSerializer.to_representation(self, obj)
 
     class Meta(WithdrawalSerializer.Meta):
         fields = WithdrawalSerializer.Meta.fields + [

@@ -1,31 +1,42 @@
-"""The JSON API under /api/: parse the request, call a model or a service, render.
+"""The API's viewsets: parse the request, call a selector, a model or a service, render.
 
-Querysets name their joins so a page costs a fixed number of queries (tests assert it).
-Every 4xx answer has one shape, built by `api_exception_handler`:
-
-    {"error": {"status": 400, "code": "invalid", "message": "…", "fields": {"…": ["…"]}}}
+Querysets name their joins so a page costs a fixed number of queries (tests assert it). Every
+4xx answer has one shape (tracker/api/errors.py).
 """
 
-import csv
-
-from django.core.exceptions import RequestDataTooBig
 from django.db.models import OuterRef, Prefetch
-from django.http import Http404, JsonResponse, StreamingHttpResponse
+from django.http import StreamingHttpResponse
 from django.utils import timezone
-from django.views import defaults
-from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiResponse,
     extend_schema,
     extend_schema_view,
 )
-from rest_framework import exceptions, mixins, renderers, status, viewsets
+from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.response import Response
-from rest_framework.views import exception_handler as drf_exception_handler
 
 from tracker import filters, permissions, selectors, services
-from tracker.api_limits import ORJSONRenderer, PayloadTooLarge
+from tracker.api.errors import EditConflict
+from tracker.api.pagination import positive_int
+from tracker.api.renderers import CSVRenderer, ORJSONRenderer, csv_lines, flatten
+from tracker.api.serializers import (
+    WITHDRAWAL_LIST_VALUES,
+    CountrySerializer,
+    DeadlineRevisionSerializer,
+    DeploymentSerializer,
+    FeedSerializer,
+    FeedWriteSerializer,
+    IngestJobSerializer,
+    MilestoneSerializer,
+    MilestoneWriteSerializer,
+    PartyDetailSerializer,
+    SourceDetailSerializer,
+    SourceSerializer,
+    SourceSubmitSerializer,
+    WithdrawalDetailSerializer,
+    WithdrawalRowSerializer,
+)
 from tracker.models import (
     Conflict,
     DeadlineRevision,
@@ -38,166 +49,10 @@ from tracker.models import (
     Source,
     Withdrawal,
 )
-from tracker.pagination import positive_int
-from tracker.serializers import (
-    WITHDRAWAL_LIST_VALUES,
-    CountrySerializer,
-    DeadlineRevisionSerializer,
-    DeploymentSerializer,
-    ErrorSerializer,
-    FeedSerializer,
-    FeedWriteSerializer,
-    IngestJobSerializer,
-    MilestoneSerializer,
-    MilestoneWriteSerializer,
-    PartyDetailSerializer,
-    SourceDetailSerializer,
-    SourceSerializer,
-    SourceSubmitSerializer,
-    WithdrawalDetailSerializer,
-    WithdrawalSerializer,
-)
 from tracker.services.merging import count_of
 
 # ---------------------------------------------------------------------------------------
-# Errors
-
-
-def error_body(status_code: int, code: str, message: str, fields: dict | None = None) -> dict:
-    body = {"status": status_code, "code": code, "message": message}
-    if fields:
-        body["fields"] = fields
-    return {"error": body}
-
-
-def first_message(detail) -> str:
-    if isinstance(detail, dict):
-        for key, value in detail.items():
-            inner = first_message(value)
-            if inner:
-                return inner if key == "non_field_errors" else f"{key}: {inner}"
-    elif isinstance(detail, list):
-        for value in detail:
-            inner = first_message(value)
-            if inner:
-                return inner
-    elif detail:
-        return str(detail)
-    return ""
-
-
-def api_exception_handler(exc, context):
-    """DRF's handler (status, headers such as Retry-After), reshaped into our error body."""
-    if isinstance(exc, RequestDataTooBig):
-        exc = PayloadTooLarge()
-    response = drf_exception_handler(exc, context)
-    if response is None:
-        return None
-    if isinstance(exc, exceptions.ValidationError):
-        detail = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
-        codes = exc.get_codes()
-        code = "invalid"
-        if isinstance(codes, dict) and any(
-            "unknown_field" in (v if isinstance(v, list) else [v]) for v in codes.values()
-        ):
-            code = "unknown_field"
-        response.data = error_body(
-            response.status_code, code, first_message(detail) or "Invalid input.", detail
-        )
-    else:
-        detail = getattr(exc, "detail", None)
-        code = exc.get_codes() if isinstance(exc, exceptions.APIException) else "error"
-        if isinstance(exc, Http404):
-            code = "not_found"
-        response.data = error_body(
-            response.status_code,
-            code if isinstance(code, str) else "error",
-            first_message(detail) or str(exc) or "Error.",
-        )
-    return response
-
-
-class EditConflict(exceptions.APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_detail = "The record changed since you read it."
-    default_code = "edit_conflict"
-
-
-def api_not_found(request, exception=None):
-    """handler404: the API's error shape under /api/, the site's page elsewhere."""
-    if request.path.startswith("/api/"):
-        return JsonResponse(error_body(404, "not_found", "Not found."), status=404)
-    return defaults.page_not_found(request, exception)
-
-
-def api_bad_request(request, exception=None):
-    """handler400 (oversized or malformed requests Django refuses before any view)."""
-    if request.path.startswith("/api/"):
-        if isinstance(exception, RequestDataTooBig):
-            body = error_body(413, "payload_too_large", PayloadTooLarge.default_detail)
-            return JsonResponse(body, status=413)
-        return JsonResponse(error_body(400, "bad_request", "Bad request."), status=400)
-    return defaults.bad_request(request, exception)
-
-
-# ---------------------------------------------------------------------------------------
 # Pagination and CSV
-
-
-class CSVRenderer(renderers.BaseRenderer):
-    """Rows as CSV, nested objects flattened to dotted columns (party.code).
-
-    Lists stream their CSV themselves (CSVExportMixin); this renders what is left: a single
-    object, or an error turned back to JSON by finalize_response.
-    """
-
-    media_type = "text/csv"
-    format = "csv"
-    charset = "utf-8"
-
-    def render(self, data, accepted_media_type=None, renderer_context=None):
-        rows = [flatten(row) for row in (data if isinstance(data, list) else [data])]
-        columns = list(dict.fromkeys(key for row in rows for key in row))
-        return "".join(csv_lines(columns, rows, header=True)).encode("utf-8")
-
-
-def flatten(row: dict, prefix: str = "") -> dict:
-    flat = {}
-    for key, value in row.items():
-        if isinstance(value, dict):
-            flat.update(flatten(value, f"{prefix}{key}."))
-        elif isinstance(value, list):
-            flat[prefix + key] = " ".join(str(item) for item in value)
-        else:
-            flat[prefix + key] = "" if value is None else value
-    return flat
-
-
-# A cell a spreadsheet would read as a formula (or as a command, after a tab or a carriage
-# return) starts with one of these: such text cells get a leading apostrophe, which every
-# spreadsheet shows as text. Numbers (a negative countdown) stay numbers.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralised(value):
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
-
-
-class _Line:
-    """A file-like object whose write() hands back the line csv.writer gives it."""
-
-    def write(self, line: str) -> str:
-        return line
-
-
-def csv_lines(columns: list[str], rows, *, header: bool):
-    writer = csv.writer(_Line(), lineterminator="\r\n")
-    if header:
-        yield writer.writerow(columns)
-    for row in rows:
-        yield writer.writerow([neutralised(row.get(column, "")) for column in columns])
 
 
 class CSVExportMixin:
@@ -258,104 +113,6 @@ class CSVExportMixin:
 
 
 # ---------------------------------------------------------------------------------------
-# Schema: every operation documents the error answers it can give.
-
-ERROR_EXAMPLES = {
-    "400": (
-        "Invalid input (a query parameter or a body field), with messages per field.",
-        error_body(
-            400,
-            "invalid",
-            "deadline_after: Enter a valid date.",
-            {"deadline_after": ["Enter a valid date."]},
-        ),
-    ),
-    "401": (
-        "Missing or wrong token (writes need `Authorization: Token <key>`).",
-        error_body(401, "not_authenticated", "Authentication credentials were not provided."),
-    ),
-    "403": (
-        "Not allowed (for example a session write without its CSRF token).",
-        error_body(403, "permission_denied", "You do not have permission to perform this action."),
-    ),
-    "404": (
-        "No such object, or a page past the end.",
-        error_body(404, "not_found", "No Withdrawal matches the given query."),
-    ),
-    "406": (
-        "The Accept header asks for a format this endpoint does not give.",
-        error_body(406, "not_acceptable", "Could not satisfy the request Accept header."),
-    ),
-    "409": (
-        "The record changed since you read it (the `updated_at` you sent is not its own).",
-        error_body(
-            409,
-            "edit_conflict",
-            "This milestone was changed at 2024-08-05 10:00:00 UTC, after you read it (by a "
-            "merge or another person). Your edit was not saved: reload the milestone to see "
-            "its current values, then make your change again.",
-        ),
-    ),
-    "413": (
-        "The body is larger than the server accepts.",
-        error_body(413, "payload_too_large", "The request body is larger than 6291456 bytes."),
-    ),
-    "415": (
-        "The body is not JSON.",
-        error_body(
-            415, "unsupported_media_type", 'Unsupported media type "text/plain" in request.'
-        ),
-    ),
-    "429": (
-        "Too many requests; retry after the number of seconds in Retry-After.",
-        error_body(429, "throttled", "Request was throttled. Expected available in 42 seconds."),
-    ),
-}
-
-
-class ApiSchema(AutoSchema):
-    def error_statuses(self) -> list[str]:
-        # 404 everywhere: an unknown ?format= is one, besides unknown ids and pages.
-        codes = ["401", "404", "406", "429"]
-        if self.method in ("POST", "PUT", "PATCH", "DELETE"):
-            codes += ["400", "403", "413", "415"]
-        if self._is_list_view() and self.method == "GET":
-            codes += ["400", "404"]
-        if "{" in self.path:
-            codes += ["404"]
-        if self.method in ("PUT", "PATCH"):
-            codes += ["409"]
-        if not permissions.anonymous_may(self.view, self.method):
-            codes += ["403"]
-        return sorted(set(codes))
-
-    def get_auth(self):
-        # Reads are public unless tracker.permissions says otherwise (ingest jobs).
-        auths = super().get_auth()
-        if {} not in auths and permissions.anonymous_may(self.view, self.method):
-            auths.append({})
-        return auths
-
-    def _get_response_bodies(self, direction="response"):
-        responses = super()._get_response_bodies(direction)
-        for code in self.error_statuses():
-            if code in responses:
-                continue
-            description, example = ERROR_EXAMPLES[code]
-            responses[code] = self._get_response_for_code(
-                OpenApiResponse(
-                    ErrorSerializer,
-                    description=description,
-                    examples=[OpenApiExample(f"error {code}", value=example)],
-                ),
-                code,
-                ["application/json"],
-                direction,
-            )
-        return responses
-
-
-# ---------------------------------------------------------------------------------------
 # Views
 
 
@@ -377,45 +134,12 @@ LIST_CSV = (
     "dotted columns such as `party.code`)."
 )
 
-WITHDRAWAL_EXAMPLE = {
-    "id": 1,
-    "url": "http://testserver/api/withdrawals/1/",
-    "party": {"code": "US", "name": "United States", "kind": "state"},
-    "host": {"code": "NE", "name": "Niger", "kind": "state"},
-    "status": "due_soon",
-    "countdown": {
-        "seconds": 1209600,
-        "completed_days_early": None,
-        "text": "14 days, 0 hours left",
-    },
-    "summary": "The US agreed to withdraw its forces from Niger.",
-    "announced_on": "2024-05-20",
-    "announced_precision": "day",
-    "started_on": None,
-    "started_precision": "day",
-    "deadline": "2024-09-15",
-    "deadline_precision": "day",
-    "completed_on": None,
-    "completed_precision": "day",
-    "cancelled_on": None,
-    "personnel": 1000,
-    "personnel_qualifier": "approximately",
-    "personnel_withdrawn": None,
-    "evidence_count": 3,
-    "source_count": 2,
-    "publisher_count": 2,
-    "open_conflict_count": 0,
-    "created_at": "2024-05-20T10:00:00Z",
-    "updated_at": "2024-05-21T08:30:00Z",
-}
-
 
 @extend_schema_view(
     list=extend_schema(
         summary="List withdrawals",
         description="Withdrawals with their derived status and countdown, the current "
         "deadline with its precision, and evidence/corroboration/conflict counts. " + LIST_CSV,
-        examples=[OpenApiExample("US leaving Niger", value=WITHDRAWAL_EXAMPLE)],
     ),
     retrieve=extend_schema(
         summary="One withdrawal",
@@ -436,7 +160,7 @@ class WithdrawalViewSet(ApiViewMixin, CSVExportMixin, viewsets.ReadOnlyModelView
         return selectors.withdrawal_list(now=now).values(*WITHDRAWAL_LIST_VALUES, "status")
 
     def get_serializer_class(self):
-        return WithdrawalDetailSerializer if self.action == "retrieve" else WithdrawalSerializer
+        return WithdrawalDetailSerializer if self.action == "retrieve" else WithdrawalRowSerializer
 
     def get_serializer(self, *args, **kwargs):
         if not kwargs.get("many"):
