@@ -3,8 +3,8 @@
 Bad values fail loudly with ImproperlyConfigured instead of falling back silently.
 """
 
+import hashlib
 import os
-import secrets
 from pathlib import Path
 
 import dj_database_url
@@ -44,13 +44,9 @@ def env_list(name: str, default: list[str]) -> list[str]:
 
 
 def dev_secret_key() -> str:
-    # Development only: a random key kept under var/ so sessions survive restarts.
-    VAR_DIR.mkdir(parents=True, exist_ok=True)
-    path = VAR_DIR / "secret_key"
-    if not path.exists():
-        path.write_text(secrets.token_urlsafe(50))
-        path.chmod(0o600)
-    return path.read_text().strip()
+    # Development only (DEBUG): a key derived from the checkout's path, so sessions survive
+    # restarts without settings writing a file at import. Production must set SECRET_KEY.
+    return hashlib.sha256(f"development key for {BASE_DIR}".encode()).hexdigest()
 
 
 DEBUG = env_bool("DEBUG", False)
@@ -113,8 +109,8 @@ TEMPLATES = [
 ]
 
 # Embedded default: a SQLite file under var/ in WAL mode, so the dashboard can read while
-# an in-process task writes. Production points DATABASE_URL at PostgreSQL.
-VAR_DIR.mkdir(parents=True, exist_ok=True)
+# an in-process task writes. Production points DATABASE_URL at PostgreSQL. The directory is
+# made when the app starts (TrackerConfig.ready), not here: importing settings writes nothing.
 DATABASE_URL = os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'tracker.sqlite3'}"
 try:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
@@ -146,7 +142,6 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", VAR_DIR / "staticfiles"))
-STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 WHITENOISE_USE_FINDERS = DEBUG
 
 # Request bodies: a pasted article is at most a few MB; refuse more before it reaches a view.
@@ -292,6 +287,8 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": "/api/",
+    # Operations in the order the router registers them: withdrawals first, not alphabetical.
+    "SORT_OPERATIONS": False,
     # Every date field carries the same day/month/year precision choices: one enum.
     "ENUM_NAME_OVERRIDES": {
         "PrecisionEnum": "tracker.models.Precision",

@@ -379,3 +379,12 @@ def test_it_answers_unknown_api_urls_in_the_error_shape(client):
     }
     page = client.get("/no-such-page/")
     assert page.status_code == 404 and page["Content-Type"].startswith("text/html")
+
+
+@pytest.mark.django_db
+def test_it_links_the_api_root_to_the_docs_with_withdrawals_first(client):
+    root = client.get("/api/").json()
+    assert root["docs"].endswith("/api/docs/") and root["schema"].endswith("/api/schema/")
+    resources = [key for key in root if key not in ("docs", "schema")]
+    assert resources[0] == "withdrawals"
+    assert client.get(root["docs"]).status_code == 200

@@ -140,7 +140,7 @@ def test_it_retries_network_errors_then_gives_up_after_max_attempts(web, allow_p
 def test_it_backs_off_exponentially_with_jitter_up_to_a_cap(settings):
     settings.TRACKER_RETRY_BACKOFF_BASE, settings.TRACKER_RETRY_BACKOFF_MAX = 20, 300
     for attempt, ceiling in [(1, 20), (2, 40), (3, 80), (4, 160), (5, 300), (9, 300)]:
-        delays = {services.retry_delay(attempt) for _ in range(20)}
+        delays = {services.ingest.retry_delay(attempt) for _ in range(20)}
         assert all(ceiling / 2 <= d <= ceiling for d in delays)
         assert len(delays) > 1  # jitter
     assert (

@@ -18,7 +18,7 @@ TEXT = "France agreed on Monday to withdraw its 1,000 troops from Chad by Januar
 def test_it_lists_jobs_with_their_state_attempts_and_errors(client, staff_user):
     services.source_submit_text(text=TEXT, origin="pasted", enqueue=False)
     job = services.source_submit_url(url="https://example.org/a", enqueue=False)
-    services.ingest_job_fail(job=job, error="the server answered 404 Not Found")
+    services.ingest.ingest_job_fail(job=job, error="the server answered 404 Not Found")
     client.force_login(staff_user)
     page = client.get("/admin/tracker/ingestjob/").content.decode()
     assert "the server answered 404 Not Found" in page

@@ -30,7 +30,7 @@ NIGER = PartyRef("NE", "Niger", "state")
 
 
 def source(text: str, *, publisher: str = "Wire", published: str = "2024-05-20", url: str = ""):
-    src, _ = services.source_get_or_create(
+    src, _ = services.ingest.source_get_or_create(
         text=text,
         origin="pasted",
         publisher=publisher,
@@ -213,8 +213,10 @@ def test_it_only_suggests_changes_to_a_withdrawal_field_a_person_edited():
 
 @pytest.mark.django_db
 def test_it_treats_the_same_text_with_other_whitespace_as_the_same_source():
-    first, created = services.source_get_or_create(text="Troops  leave\nNiger.", origin="pasted")
-    second, created_again = services.source_get_or_create(
+    first, created = services.ingest.source_get_or_create(
+        text="Troops  leave\nNiger.", origin="pasted"
+    )
+    second, created_again = services.ingest.source_get_or_create(
         text="  Troops leave Niger.  ", origin="pasted"
     )
     assert created and not created_again

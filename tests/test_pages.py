@@ -97,7 +97,7 @@ def test_it_serves_the_vendored_chart_library_from_staticfiles(client):
 
 def test_services_is_importable_without_a_request():
     # Domain writes are plain functions: callable from tests, tasks and commands alike.
-    assert callable(services.withdrawal_merge_fact)
+    assert callable(services.merging.withdrawal_merge_fact)
     assert timezone.now()
 
 

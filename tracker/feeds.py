@@ -22,6 +22,7 @@ from django.utils.http import http_date, quote_etag
 from django.views.decorators.http import require_GET
 
 from tracker import selectors
+from tracker.display import detail_url_maker
 from tracker.models import Milestone, Precision, day_after
 
 UID_DOMAIN = "troop-withdrawal-tracker"
@@ -56,13 +57,6 @@ def export_filter(request: HttpRequest) -> tuple[QuerySet | None, JsonResponse |
     except selectors.FilterError as exc:
         return None, error_response(exc.fields)
     return selectors.withdrawal_list(filterset=filterset, now=request.tracker_now), None
-
-
-def detail_url_maker(request: HttpRequest):
-    # One reverse() and one absolute URI per feed, not one per entry.
-    marker = 987654321
-    path = reverse("tracker:withdrawal-detail", args=[marker])
-    return request.build_absolute_uri(path).replace(str(marker), "{}").format
 
 
 # ---------------------------------------------------------------------------------------
@@ -211,7 +205,7 @@ def deadlines_ics(request: HttpRequest) -> HttpResponse:
         return not_modified
 
     stamp = ical_stamp(now)
-    url = detail_url_maker(request)
+    url = detail_url_maker(request=request)
     lines = [
         "BEGIN:VCALENDAR",
         "VERSION:2.0",

@@ -15,6 +15,7 @@ everything else the user must fix raises FetchError(retryable=False).
 """
 
 import datetime as dt
+import functools
 import io
 import ipaddress
 import re
@@ -406,11 +407,20 @@ class ParsedFeed:
     entries: list[FeedEntry]
 
 
+@functools.cache
+def defused_feedparser():
+    """feedparser, with its own SAX parser defused too (defence in depth). Its parser list is
+    a module global: set once, the first time a feed is parsed, never per call."""
+    import feedparser
+    import feedparser.api
+
+    feedparser.api.PREFERRED_XML_PARSERS[:] = ["defusedxml.expatreader"]
+    return feedparser
+
+
 def feed_parse(content: bytes, *, base_url: str = "") -> ParsedFeed:
     """Entries of an RSS or Atom document. DTD entities are refused before parsing."""
     import defusedxml.ElementTree as safe_etree
-    import feedparser
-    import feedparser.api
     from defusedxml import DefusedXmlException
 
     # This image's expat is older than 2.7.2: refuse entity declarations outright (entity
@@ -426,11 +436,10 @@ def feed_parse(content: bytes, *, base_url: str = "") -> ParsedFeed:
     tag = root.tag.rsplit("}", 1)[-1].lower()
     if tag not in {"rss", "feed", "rdf"}:
         raise FetchError(f"not an RSS or Atom feed (the document is <{tag}>)")
-    # feedparser's own SAX parser, defused too, for defence in depth.
-    if feedparser.api.PREFERRED_XML_PARSERS != ["defusedxml.expatreader"]:
-        feedparser.api.PREFERRED_XML_PARSERS[:] = ["defusedxml.expatreader"]
     # A stream, never a string: feedparser treats a string as a URL or a file name to open.
-    parsed = feedparser.parse(io.BytesIO(content), resolve_relative_uris=False, sanitize_html=True)
+    parsed = defused_feedparser().parse(
+        io.BytesIO(content), resolve_relative_uris=False, sanitize_html=True
+    )
     entries = []
     for entry in parsed.entries:
         link = entry.get("link") or ""

@@ -1,5 +1,6 @@
-from django.urls import include, path
+from django.urls import include, path, reverse
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework import routers
 from rest_framework.routers import DefaultRouter
 
 from tracker import feeds, views
@@ -7,7 +8,27 @@ from tracker.api import views as api
 
 app_name = "tracker"
 
-router = DefaultRouter()
+
+class ApiRoot(routers.APIRootView):
+    """The API's entry points, the main resource (withdrawals) first, and where the
+    documentation is: the OpenAPI schema and the browsable docs."""
+
+    def get(self, request, *args, **kwargs):
+        response = super().get(request, *args, **kwargs)
+        response.data = {
+            "docs": request.build_absolute_uri(reverse("tracker:api-docs")),
+            "schema": request.build_absolute_uri(reverse("tracker:api-schema")),
+            **response.data,
+        }
+        return response
+
+
+class Router(DefaultRouter):
+    APIRootView = ApiRoot
+
+
+# Registered in the order /api/ lists them: the main resource first.
+router = Router()
 router.register("withdrawals", api.WithdrawalViewSet, basename="api-withdrawal")
 router.register("milestones", api.MilestoneViewSet, basename="api-milestone")
 router.register("sources", api.SourceViewSet, basename="api-source")

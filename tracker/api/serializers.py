@@ -7,13 +7,13 @@ silently ignored value.
 import datetime as dt
 
 from django.db import models
-from django.urls import reverse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from tracker import services
+from tracker.display import detail_url_maker
 from tracker.models import (
     Conflict,
     DeadlineRevision,
@@ -66,13 +66,12 @@ class DetailUrlMixin:
     detail_view_name = ""
 
     def detail_url(self, pk: int) -> str:
-        prefix = getattr(self, "_detail_url_prefix", None)
-        if prefix is None:
-            path = reverse(self.detail_view_name, kwargs={"pk": 0})
-            request = self.context.get("request")
-            absolute = request.build_absolute_uri(path) if request is not None else path
-            prefix = self._detail_url_prefix = absolute[: -len("0/")]
-        return f"{prefix}{pk}/"
+        url = self.__dict__.get("_detail_url")
+        if url is None:
+            url = self.__dict__["_detail_url"] = detail_url_maker(
+                self.detail_view_name, self.context.get("request")
+            )
+        return url(pk)
 
 
 # Names for the schema's enums (SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]): several models

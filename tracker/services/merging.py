@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.db import transaction
-from django.db.models import Count, F, IntegerField, OuterRef, QuerySet, Subquery, Value
+from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -654,41 +654,6 @@ def milestone_save_by_person(
 # Corroboration
 
 
-def withdrawal_corroboration(withdrawal: Withdrawal, *, field: str | None = None) -> dict:
-    """How many distinct sources and distinct publishers back a withdrawal: {"sources": n,
-    "publishers": m}. With `field`, only the evidence that agrees with the record's value.
-
-    A wire story republished by two sites is two sources but one publisher.
-    """
-    if field is None:
-        # Kept on the row by withdrawals_recount.
-        return {"sources": withdrawal.source_count, "publishers": withdrawal.publisher_count}
-    rows = Evidence.objects.filter(withdrawal=withdrawal, field=field).values_list(
-        "value", "source_id", "source__publisher_key"
-    )
-    current = getattr(withdrawal, field, None)
-    precision = getattr(withdrawal, field.replace("_on", "_precision"), Precision.DAY)
-    if field == "deadline":
-        precision = withdrawal.deadline_precision
-
-    def agrees(value: str) -> bool:
-        if current is None:
-            return True
-        if isinstance(current, dt.date):
-            try:
-                stated = dt.date.fromisoformat(value)
-            except ValueError:
-                return False
-            return dates_agree(current, precision, stated, Precision.DAY)
-        return value == str(current)
-
-    agreeing = [(source_id, key) for value, source_id, key in rows if agrees(value)]
-    return {
-        "sources": len({source_id for source_id, _ in agreeing}),
-        "publishers": len({key for _, key in agreeing}),
-    }
-
-
 def count_of(queryset: QuerySet, group: str, counted: str) -> Coalesce:
     """A correlated COUNT(DISTINCT counted) per outer row, 0 when there is nothing to count.
 
@@ -719,12 +684,4 @@ def withdrawals_recount(*, withdrawal_ids: Iterable[int]) -> int:
             evidence.exclude(source__publisher_key=""), "withdrawal", "source__publisher_key"
         ),
         open_conflict_count=count_of(conflicts, "withdrawal", "id"),
-    )
-
-
-def withdrawals_with_corroboration(queryset: QuerySet[Withdrawal]) -> QuerySet[Withdrawal]:
-    """corroborating_sources and corroborating_publishers for a list: the stored counts."""
-    return queryset.annotate(
-        corroborating_sources=F("source_count"),
-        corroborating_publishers=F("publisher_count"),
     )
