@@ -192,7 +192,7 @@ def closed_port() -> int:
 def test_it_keeps_reads_and_writes_working_with_redis_down_attack_6(
     client, settings, monkeypatch, niger_withdrawal, contributor
 ):
-    from tracker import api_limits
+    from tracker.api import throttles as api_limits
 
     monkeypatch.setattr(api_limits, "cache_down_until", 0.0)
     monkeypatch.setattr(api_limits, "local_counts", api_limits.LocMemCache("test-fallback", {}))

@@ -14,8 +14,9 @@ from rest_framework.settings import api_settings
 
 log = logging.getLogger(__name__)
 
-# When the cache cannot be reached, each process counts on its own for a while (limits per process rather
-# than per site) instead of answering 500 to every read and write (attack 6 of issue 14).
+# When the cache cannot be reached, each process counts on its own for a while (limits per
+# process rather than per site) instead of answering 500 to every read and write (attack 6
+# of issue 14).
 
 CACHE_DOWN_SECONDS = 30
 local_counts = LocMemCache("tracker-throttle-fallback", {})
