@@ -50,12 +50,15 @@ def error_response(fields: dict[str, list[str]]) -> JsonResponse:
 
 
 def export_filter(request: HttpRequest) -> tuple[QuerySet | None, JsonResponse | None]:
-    """The withdrawals the query string selects (the list's FilterSet), or a 400."""
+    """The withdrawals the query string selects (the list's FilterSet; None: all of them),
+    or a 400."""
     request.tracker_now = timezone.now()
     try:
         filterset = selectors.withdrawal_filterset(request.GET, request=request)
     except selectors.FilterError as exc:
         return None, error_response(exc.fields)
+    if not any(value not in (None, "", []) for value in filterset.form.cleaned_data.values()):
+        return None, None
     return selectors.withdrawal_list(filterset=filterset, now=request.tracker_now), None
 
 
