@@ -200,6 +200,10 @@ def test_it_builds_the_feeds_in_a_fixed_number_of_queries(
     # their withdrawal's party and host.
     with django_assert_num_queries(4):
         client.get(ICS)
+    # Polled again with nothing changed, the calendar written the first time is served from
+    # the cache under its ETag: only the version is read.
+    with django_assert_num_queries(2):
+        assert "BEGIN:VEVENT" in client.get(ICS).content.decode()
     # One query per kind of change: withdrawals, revisions, done milestones, conflicts.
     with django_assert_num_queries(4):
         client.get("/feeds/changes.atom")

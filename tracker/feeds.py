@@ -8,9 +8,11 @@ adding a copy.
 
 import datetime as dt
 import hashlib
+import logging
 
 from django import forms
 from django.contrib.syndication.views import Feed
+from django.core.cache import cache
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import reverse
@@ -25,12 +27,17 @@ from tracker import selectors
 from tracker.display import detail_url_maker
 from tracker.models import Milestone, Precision, day_after
 
+log = logging.getLogger(__name__)
+
 UID_DOMAIN = "troop-withdrawal-tracker"
 ATOM_ITEMS = 50
-# The calendar's default window: from 90 days ago (recent deadlines stay visible) to two years
+# The calendar's default window: from 90 days ago (recent deadlines stay visible) to a year
 # ahead. Calendar apps poll the feed; without a window it would grow with all of history.
 ICS_PAST_DAYS = 90
-ICS_FUTURE_DAYS = 730
+ICS_FUTURE_DAYS = 365
+# A written calendar is kept in the cache under its ETag: calendar apps poll every hour, and
+# the body only changes when an event in the window does, or at midnight (statuses).
+ICS_CACHE_SECONDS = 3600
 # A window asked for with ?from=&to= spans at most this many days.
 ICS_MAX_DAYS = 10 * 366
 
@@ -206,7 +213,34 @@ def deadlines_ics(request: HttpRequest) -> HttpResponse:
     )
     if not_modified is not None:
         return not_modified
+    key = f"tracker:ics:{etag.strip(chr(34))}"
+    body = cache_get(key)
+    if body is None:
+        body = calendar_body(request, selected, window, now)
+        cache_set(key, body)
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = 'inline; filename="deadlines.ics"'
+    response["ETag"] = etag
+    response["Last-Modified"] = http_date(last_modified.timestamp())
+    return response
 
+
+def cache_get(key: str):
+    try:
+        return cache.get(key)
+    except Exception:  # the cache (Redis) down: write the calendar instead
+        log.warning("calendar cache unavailable", exc_info=True)
+        return None
+
+
+def cache_set(key: str, body: str) -> None:
+    try:
+        cache.set(key, body, ICS_CACHE_SECONDS)
+    except Exception:
+        log.warning("calendar cache unavailable", exc_info=True)
+
+
+def calendar_body(request: HttpRequest, selected, window, now: dt.datetime) -> str:
     stamp = ical_stamp(now)
     url = detail_url_maker(request=request)
     lines = [
@@ -251,12 +285,7 @@ def deadlines_ics(request: HttpRequest) -> HttpResponse:
             cancelled=milestone.status == Milestone.State.CANCELLED,
         )
     lines.append("END:VCALENDAR")
-    body = "\r\n".join(ical_fold(line) for line in lines) + "\r\n"
-    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
-    response["Content-Disposition"] = 'inline; filename="deadlines.ics"'
-    response["ETag"] = etag
-    response["Last-Modified"] = http_date(last_modified.timestamp())
-    return response
+    return "\r\n".join(ical_fold(line) for line in lines) + "\r\n"
 
 
 # ---------------------------------------------------------------------------------------
