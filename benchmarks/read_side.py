@@ -188,6 +188,10 @@ def report(label: str, result: dict) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=100)
+    parser.add_argument(
+        "--use-db", help="measure an existing database built by an earlier run (not dropped)"
+    )
+    parser.add_argument("--only", help="measure only the URLs whose label contains this")
     args = parser.parse_args()
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
     settings.DEBUG = False
@@ -196,17 +200,24 @@ def main() -> None:
     settings.REST_FRAMEWORK = rest
     if connection.vendor != "postgresql":
         raise SystemExit("This benchmark is for PostgreSQL: set DATABASE_URL.")
-    test_settings = connection.settings_dict.setdefault("TEST", {})
-    test_settings["NAME"] = f"bench_read_{os.getpid()}"
-    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
+    if args.use_db:
+        connection.close()
+        connection.settings_dict["NAME"] = args.use_db
+        old_name = None
+    else:
+        test_settings = connection.settings_dict.setdefault("TEST", {})
+        test_settings["NAME"] = f"bench_read_{os.getpid()}"
+        old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
     try:
-        started = time.perf_counter()
-        build()
-        print(
-            f"built {WITHDRAWALS:,} withdrawals, {WITHDRAWALS * MILESTONES_EACH:,} milestones, "
-            f"{WITHDRAWALS * 2:,} evidence rows in {time.perf_counter() - started:.0f} s",
-            flush=True,
-        )
+        if old_name is not None:
+            started = time.perf_counter()
+            build()
+            print(
+                f"built {WITHDRAWALS:,} withdrawals, {WITHDRAWALS * MILESTONES_EACH:,} "
+                f"milestones, {WITHDRAWALS * 2:,} evidence rows in "
+                f"{time.perf_counter() - started:.0f} s",
+                flush=True,
+            )
         print(
             f"machine: {os.cpu_count()} CPUs, {cpu_model()}; Python {platform.python_version()}; "
             f"load average {' '.join(f'{v:.2f}' for v in os.getloadavg())}",
@@ -224,7 +235,11 @@ def main() -> None:
                 ("ICS default window", "/feeds/deadlines.ics"),
                 ("Atom changes", "/feeds/changes.atom"),
             ]:
+                if args.only and args.only not in label:
+                    continue
                 report(label, measure(client, path, args.requests))
+            if args.only:
+                return
             first = client.get("/feeds/deadlines.ics")
             report(
                 "ICS conditional GET (304)",
@@ -254,7 +269,8 @@ def main() -> None:
                 f"Python heap peak {peak / 1e6:.1f} MB; peak RSS growth {rss_growth / 1024:.1f} MB"
             )
     finally:
-        connection.creation.destroy_test_db(old_name, verbosity=0)
+        if old_name is not None:
+            connection.creation.destroy_test_db(old_name, verbosity=0)
 
 
 if __name__ == "__main__":

@@ -25,9 +25,9 @@ def test_it_lists_withdrawals_with_status_and_time_past_the_deadline(client, nig
 def test_it_renders_the_dashboard_with_a_constant_number_of_queries(
     client, niger_withdrawal, django_assert_num_queries
 ):
-    # Parties for the filter menus, every matching withdrawal's status columns, and for the
-    # page: its withdrawals with their parties and source/publisher counts, its milestones.
-    with django_assert_num_queries(4):
+    # Parties for the filter menus, the tab counts (one aggregate), and for the page: its ids
+    # in order, its withdrawals with their parties and counts, its milestones.
+    with django_assert_num_queries(5):
         client.get("/")
 
 

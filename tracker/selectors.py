@@ -24,8 +24,6 @@ from tracker.models import (
 from tracker.status import (
     SECTIONS,
     Status,
-    status_conditions,
-    today_of,
     urgency_order,
     withdrawals_annotate,
 )
@@ -67,12 +65,13 @@ def withdrawal_list(
 
 
 def withdrawal_status_counts(queryset: QuerySet[Withdrawal], now: dt.datetime) -> dict:
-    """How many rows have each status: one aggregate over the filtered list."""
-    conditions = status_conditions(today_of(now))
-    counts = queryset.order_by().aggregate(
-        **{status.value: Count("pk", filter=condition) for status, condition in conditions.items()}
-    )
-    return {Status(key): value or 0 for key, value in counts.items()}
+    """How many rows have each status: one query, grouped by the status annotation (each
+    row's CASE is evaluated once, not once per status)."""
+    counts = dict.fromkeys(Status, 0)
+    grouped = withdrawals_annotate(queryset.order_by(), now).values("status")
+    for row in grouped.annotate(count=Count("pk")).order_by():
+        counts[Status(row["status"])] = row["count"]
+    return counts
 
 
 def section_totals(status_counts: dict, wanted: frozenset | None = None) -> dict[str, int]:
@@ -87,24 +86,33 @@ def section_totals(status_counts: dict, wanted: frozenset | None = None) -> dict
     }
 
 
-def withdrawal_page(queryset: QuerySet[Withdrawal], offset: int, limit: int) -> list[Withdrawal]:
-    """One page of a withdrawal list, read in full for cards and chart: parties joined, when
-    the latest evidence arrived, and the milestones (one more query for the page)."""
+def withdrawal_page(
+    queryset: QuerySet[Withdrawal], offset: int, limit: int, now: dt.datetime
+) -> list[Withdrawal]:
+    """One page of a withdrawal list, read in full for cards and chart.
+
+    1. The page's ids, in the list's order (the sort reads only the columns it orders by).
+    2. Those rows with their parties and when their latest evidence arrived: the correlated
+       subquery runs for the page's rows only, not for every row the sort reads.
+    3. Their milestones, for progress on the cards and points on the chart.
+    """
+    ids = list(queryset.values_list("pk", flat=True)[offset : offset + limit])
     last_evidence = (
         Evidence.objects.filter(withdrawal=OuterRef("pk"))
         .order_by("-created_at")
         .values("created_at")
     )
-    rows = list(
-        queryset.select_related("party", "host").annotate(
-            last_evidence_at=Subquery(last_evidence[:1])
-        )[offset : offset + limit]
-    )
-    by_id = {withdrawal.pk: withdrawal for withdrawal in rows}
+    by_id = {
+        withdrawal.pk: withdrawal
+        for withdrawal in withdrawals_annotate(Withdrawal.objects.filter(pk__in=ids), now)
+        .select_related("party", "host")
+        .annotate(last_evidence_at=Subquery(last_evidence[:1]))
+    }
+    # Page order; a withdrawal deleted between the two reads is left out.
+    rows = [by_id[pk] for pk in ids if pk in by_id]
     for withdrawal in rows:
         withdrawal.page_milestones = []
-    # Milestones of the page's withdrawals: progress on the cards and points on the chart.
-    for milestone in Milestone.objects.filter(withdrawal_id__in=list(by_id)).only(
+    for milestone in Milestone.objects.filter(withdrawal_id__in=ids).only(
         "withdrawal_id", "title", "kind", "date", "date_precision", "status", "updated_at"
     ):
         by_id[milestone.withdrawal_id].page_milestones.append(milestone)

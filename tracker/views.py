@@ -164,7 +164,7 @@ def dashboard_state(request: HttpRequest, now: dt.datetime) -> DashboardState:
     listed = selectors.withdrawal_list(filterset=filterset, now=now, skip=("ordering",))
     url = detail_url_maker()
     rows = []
-    for withdrawal in selectors.withdrawal_page(listed, (number - 1) * PAGE_SIZE, PAGE_SIZE):
+    for withdrawal in selectors.withdrawal_page(listed, (number - 1) * PAGE_SIZE, PAGE_SIZE, now):
         status = Status(withdrawal.status)
         row = Row(
             withdrawal=withdrawal,
