@@ -199,9 +199,9 @@ def test_it_bounds_every_extracted_date_before_merging_attack_1():
         ],
     )  # fmt: skip
     result = ExtractionResult(reference_date=dt.date(2026, 11, 1), withdrawals=[fact])
-    warnings = services.result_bound_dates(result)
+    warnings = services.merging.result_bound_dates(result)
     assert fact.deadline is None and fact.announced_on == near
     assert [m.kind for m in fact.milestones] == ["agreement"]
     assert fact.phases[0].deadline is None and fact.phases[0].scope == "the first 100"
     assert len(warnings) == 3 and all("9999-12-31" in w for w in warnings)
-    assert services.result_bound_dates(result) == []
+    assert services.merging.result_bound_dates(result) == []
