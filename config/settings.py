@@ -138,6 +138,12 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
+# The site's date words everywhere Django formats a date itself (the admin above all):
+# "15 September 2024", "15 September 2024, 14:05" (config/formats/en/formats.py).
+FORMAT_MODULE_PATH = ["config.formats"]
+
+# A person's note on an edit is a sentence, not a 100-character label (tracker/history.py).
+SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]

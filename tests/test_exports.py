@@ -176,10 +176,10 @@ def test_it_publishes_changes_as_atom(client, chad, niger_withdrawal):
     titles = [e.findtext(f"{ATOM}title") for e in entries]
     ids = [e.findtext(f"{ATOM}id") for e in entries]
     assert len(set(ids)) == len(ids)
-    assert "New withdrawal: France from Chad by January 2025" in titles
-    assert "Deadline: United States from Niger by 30 September 2024" in titles
-    assert "Milestone done: France from Chad: Faya-Largeau base handed over" in titles
-    assert "Conflict on United States from Niger: personnel 1000 vs 1100" in titles
+    assert "New withdrawal: France → Chad by January 2025" in titles
+    assert "Deadline: United States → Niger by 30 September 2024" in titles
+    assert "Milestone done: France → Chad: Faya-Largeau base handed over" in titles
+    assert "Conflict on United States → Niger: personnel 1000 vs 1100" in titles
     assert f"tag:troop-withdrawal-tracker,2024:conflict/{Conflict.objects.get().pk}" in ids
 
 
@@ -278,7 +278,7 @@ def test_it_escapes_injected_tags_in_atom_summaries_so_readers_show_text(client,
     summaries = {
         e.findtext(f"{ATOM}title"): e.find(f"{ATOM}summary") for e in feed.findall(f"{ATOM}entry")
     }
-    summary = summaries["New withdrawal: United States from Niger by 15 September 2024"]
+    summary = summaries["New withdrawal: United States → Niger by 15 September 2024"]
     assert summary.get("type") == "html"
     # What a reader decodes as HTML is escaped text: it shows the tags, it runs nothing.
     assert summary.text == (

@@ -18,3 +18,12 @@ class TrackerConfig(AppConfig):
             if name and name != ":memory:" and not name.startswith("file:"):
                 Path(name).parent.mkdir(parents=True, exist_ok=True)
         Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
+
+        from simple_history.signals import pre_create_historical_record
+
+        from tracker import history
+
+        # Names the source (or the note) behind every historical record: see tracker/history.py.
+        pre_create_historical_record.connect(
+            history.record_attribute, dispatch_uid="tracker.history.record_attribute"
+        )

@@ -84,6 +84,28 @@ def describe_deadline(value: dt.date | None, precision: str) -> str:
     return f"by end of {describe_date(value, precision)}"
 
 
+class AttributedHistory(models.Model):
+    """What each historical record adds to simple-history's: the source a change was read from.
+
+    A person's change has its user (history_user) and note (history_change_reason); a change
+    merging made has its source, and the source's words are kept beside the link so the
+    history still names it after the source is deleted. tracker/history.py fills both.
+    """
+
+    history_source = models.ForeignKey(
+        "tracker.Source",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        db_constraint=False,
+        related_name="+",
+    )
+    history_source_label = models.CharField(max_length=300, blank=True, default="")
+
+    class Meta:
+        abstract = True
+
+
 class Party(models.Model):
     """Anyone who deploys forces or hosts them.
 
@@ -334,7 +356,13 @@ class Withdrawal(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     # The counts are derived from evidence and conflicts, not edits: no history for them.
     history = HistoricalRecords(
-        excluded_fields=["evidence_count", "source_count", "publisher_count", "open_conflict_count"]
+        excluded_fields=[
+            "evidence_count",
+            "source_count",
+            "publisher_count",
+            "open_conflict_count",
+        ],
+        bases=[AttributedHistory],
     )
 
     class Meta:
@@ -370,7 +398,8 @@ class Withdrawal(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.party} from {self.host}"
+        # The site's words for a withdrawal, in the admin, feeds and history alike.
+        return f"{self.party} → {self.host}"
 
     def clean(self) -> None:
         if self.party_id and self.party_id == self.host_id:
@@ -453,6 +482,7 @@ class DeadlineRevision(models.Model):
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
     )
+    history = HistoricalRecords(bases=[AttributedHistory])
 
     class Meta:
         ordering = ["withdrawal", "stated_on", "recorded_at", "id"]
@@ -499,7 +529,7 @@ class Milestone(models.Model):
     locked = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[AttributedHistory])
 
     class Meta:
         ordering = ["date", "id"]
@@ -540,6 +570,7 @@ class Evidence(models.Model):
     start = models.PositiveIntegerField()
     end = models.PositiveIntegerField()
     created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords(bases=[AttributedHistory])
 
     class Meta:
         ordering = ["source_id", "start"]

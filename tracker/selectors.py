@@ -213,7 +213,7 @@ def withdrawal_changes(withdrawals: QuerySet[Withdrawal] | None, limit: int) -> 
         changes.append(
             Change(
                 key=f"withdrawal/{withdrawal.pk}",
-                title=f"New withdrawal: {withdrawal.party} from {withdrawal.host}{deadline}",
+                title=f"New withdrawal: {withdrawal}{deadline}",
                 description=withdrawal.summary,
                 withdrawal_id=withdrawal.pk,
                 recorded_at=withdrawal.created_at,

@@ -15,6 +15,7 @@ from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery, 
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from tracker import history
 from tracker.models import (
     Conflict,
     DeadlineRevision,
@@ -65,7 +66,7 @@ class MergeReport:
 
     def evidence_flush(self) -> None:
         if self.pending_evidence:
-            Evidence.objects.bulk_create(self.pending_evidence)
+            history.records_bulk_create(Evidence, self.pending_evidence)
             self.pending_evidence = []
 
     def as_dict(self) -> dict:
@@ -138,16 +139,18 @@ def result_bound_dates(result) -> list[str]:
 def source_merge_facts(*, source: Source, result) -> dict:
     result_bound_dates(result)  # a no-op when the caller has done it to warn the user
     report = MergeReport()
-    # Rows are locked per deploying party; taking them in one order everywhere means two
-    # sources naming the same parties in opposite orders cannot deadlock.
-    merged = []
-    for fact in sorted(result.withdrawals, key=lambda f: (f.deploying.code, f.host.code)):
-        withdrawal = withdrawal_merge_fact(source=source, fact=fact, report=report)
-        if withdrawal is not None:
-            merged.append(withdrawal.pk)
-    withdrawals_recount(withdrawal_ids=merged)
-    for fact in getattr(result, "deployments", []) or []:
-        deployment_merge_fact(fact=fact, report=report)
+    # Every change below is the source's: the history names it (tracker/history.py).
+    with history.attributed_to(source=source):
+        # Rows are locked per deploying party; taking them in one order everywhere means two
+        # sources naming the same parties in opposite orders cannot deadlock.
+        merged = []
+        for fact in sorted(result.withdrawals, key=lambda f: (f.deploying.code, f.host.code)):
+            withdrawal = withdrawal_merge_fact(source=source, fact=fact, report=report)
+            if withdrawal is not None:
+                merged.append(withdrawal.pk)
+        withdrawals_recount(withdrawal_ids=merged)
+        for fact in getattr(result, "deployments", []) or []:
+            deployment_merge_fact(fact=fact, report=report)
     return report.as_dict()
 
 
