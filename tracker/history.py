@@ -247,8 +247,8 @@ REVISION_FACETS = [
     ("Stated on", ("stated_on",), words_day("stated_on")),
     ("Source", ("source",), words_source),
 ]
+# Evidence is one sentence for one fact: its change is labelled with the fact (see entry_for).
 EVIDENCE_FACETS = [
-    ("Fact", ("field",), words_choice("field", Evidence.Field)),
     ("Sentence", ("quote",), lambda record, names: f"“{record.quote}”"),
 ]
 
@@ -366,6 +366,9 @@ def entry_for(kind, before, first, record, facets, names) -> Entry | None:
     changes = record_changes(before, record, facets, names)
     if not changes:
         return None
+    if kind == "evidence":
+        fact = evidence_fact_words(record, names)
+        changes = [Change(fact, change.old, change.new) for change in changes]
     source = record.history_source
     action = "removed" if record.history_type == "-" else ACTIONS[first.history_type]
     if action == "removed" and first.history_type == "+":
@@ -381,6 +384,13 @@ def entry_for(kind, before, first, record, facets, names) -> Entry | None:
         source=(source_words(source) if source else record.history_source_label),
         note=record.history_change_reason or "",
     )
+
+
+def evidence_fact_words(record, names) -> str:
+    if record.milestone_id:
+        return f"Milestone “{names['milestone'].get(record.milestone_id, '')}”"
+    label = Evidence.Field(record.field).label if record.field in Evidence.Field.values else ""
+    return label.capitalize()
 
 
 FACETS = {
