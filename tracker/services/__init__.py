@@ -29,10 +29,13 @@ from tracker.services.merging import (
     StaleEdit,
     current_revision,
     milestone_save_by_person,
+    milestones_mark_done,
+    milestones_set_locked,
     record_check_fresh,
     source_merge_facts,
     withdrawal_apply_current_deadline,
     withdrawal_revise_deadline,
+    withdrawal_set_locked_fields,
     withdrawals_recount,
 )
 
@@ -57,6 +60,9 @@ __all__ = [
     "milestone_save_by_person",
     "record_check_fresh",
     "source_merge_facts",
+    "milestones_mark_done",
+    "milestones_set_locked",
+    "withdrawal_set_locked_fields",
     "withdrawal_apply_current_deadline",
     "withdrawal_revise_deadline",
     "withdrawals_recount",

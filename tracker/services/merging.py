@@ -524,6 +524,8 @@ def milestone_merge_fact(*, source, withdrawal: Withdrawal, fact, report, change
     candidates = [
         m for m in known if m.kind == kind and (kind in SINGLE_MILESTONE_KINDS or m.date == date)
     ]
+    if not candidates and date is not None:
+        candidates = milestones_moved_by_person(kind=kind, date=date, known=known)
     # The model's ordering (date, id), with undated milestones last as in PostgreSQL.
     candidates.sort(key=lambda m: (m.date is None, m.date or dt.date.min, m.pk))
     milestone = candidates[0] if candidates else None
@@ -577,6 +579,23 @@ def milestone_merge_fact(*, source, withdrawal: Withdrawal, fact, report, change
             evidence=fact.evidence,
             report=report,
         )
+
+
+def milestones_moved_by_person(*, kind: str, date: dt.date, known: list[Milestone]) -> list:
+    """Locked milestones of this kind that a person moved away from this date.
+
+    A person's correction holds for the fact, not only the row: a source that states the old
+    date again suggests a change to their edit (a conflict), never a second milestone.
+    """
+    locked = [m for m in known if m.kind == kind and m.locked and m.date != date]
+    if not locked:
+        return []
+    moved = set(
+        Milestone.history.filter(id__in=[m.pk for m in locked], date=date).values_list(
+            "id", flat=True
+        )
+    )
+    return [m for m in locked if m.pk in moved]
 
 
 def milestone_title(*, kind: str, fact) -> str:
@@ -651,6 +670,40 @@ def milestone_save_by_person(
             milestone.save()
         else:
             milestone.save(update_fields=sorted(set(fields) | {"locked", "updated_at"}))
+
+
+def milestones_mark_done(*, milestones: Iterable[Milestone]) -> int:
+    """A person says these milestones happened: done, and locked like any person's edit."""
+    count = 0
+    for milestone in milestones:
+        if milestone.status != Milestone.State.DONE:
+            milestone.status = Milestone.State.DONE
+            milestone_save_by_person(milestone=milestone, fields=["status"])
+            count += 1
+    return count
+
+
+def milestones_set_locked(*, milestones: Iterable[Milestone], locked: bool) -> int:
+    """Lock milestones against merging, or unlock them (a lock set by mistake)."""
+    count = 0
+    for milestone in milestones:
+        if milestone.locked != locked:
+            milestone.locked = locked
+            # One save each (not an UPDATE) so the history says who and why.
+            milestone.save(update_fields=["locked", "updated_at"])
+            count += 1
+    return count
+
+
+def withdrawal_set_locked_fields(
+    *, withdrawal: Withdrawal, lock: Iterable[str] = (), unlock: Iterable[str] = ()
+) -> bool:
+    """Lock or unlock fields of a withdrawal; True if its locks changed. The caller saves."""
+    locked = (set(withdrawal.locked_fields) | set(lock)) - set(unlock)
+    if locked == set(withdrawal.locked_fields):
+        return False
+    withdrawal.locked_fields = sorted(locked)
+    return True
 
 
 # ---------------------------------------------------------------------------------------
