@@ -291,6 +291,7 @@ def test_it_shows_a_milestone_a_staff_member_edits_in_the_admin(
     page.click("input[type=submit]")
     page.fill("#id_title", "Last convoy left Gao")
     page.select_option("#id_status", "done")
+    page.fill("#id_history_note", "The convoy left on schedule")
     page.click("input[name=_save]")
     page.wait_for_url("**/admin/tracker/milestone/")
 

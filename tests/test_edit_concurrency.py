@@ -81,6 +81,7 @@ def test_it_refuses_a_stale_admin_form_saved_after_a_merge_attack_3(
     assert opened["completed_on"] == ""
     # While the form is open, a source says the withdrawal is complete.
     merge(COMPLETED, dt.date(2024, 8, 6))
+    opened["history_note"] = "Nothing new"
     merged = Withdrawal.objects.get(pk=niger_withdrawal.pk)
     assert merged.completed_on == dt.date(2024, 8, 5)
     response = client.post(url, opened)
@@ -93,6 +94,7 @@ def test_it_refuses_a_stale_admin_form_saved_after_a_merge_attack_3(
     # Reloaded, the same edit goes through.
     fresh = form_values(client.get(url))
     fresh["summary"] = "Checked by a person."
+    fresh["history_note"] = "Read the summary against the sources"
     response = client.post(url, fresh)
     assert response.status_code == 302, response.content.decode()[:2000]
     after = Withdrawal.objects.get(pk=niger_withdrawal.pk)
@@ -110,6 +112,7 @@ def test_it_refuses_a_stale_milestone_form_attack_3(client, staff_user, niger_wi
         status="done", updated_at=dt.datetime.now(dt.UTC)
     )
     opened["title"] = "Air Base 101 handed over to Niger"
+    opened["history_note"] = "Named after the base"
     response = client.post(url, opened)
     assert response.status_code == 200
     assert "after you read it" in response.content.decode()

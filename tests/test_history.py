@@ -101,7 +101,7 @@ def test_it_shows_a_persons_edit_as_old_to_new_with_their_name_and_note(django_u
     assert latest.subject == f"Milestone “{milestone.title}”"
     assert latest.action == "changed"
     assert history.Change("Date", "7 July 2024", "8 July 2024") in latest.changes
-    assert history.Change("Locked", "no", "yes") in latest.changes
+    assert history.Change("Locked", "", "locked by a person") in latest.changes
     assert latest.person == "Amina Diallo"
     assert latest.by == "Amina Diallo"
     assert latest.source == ""

@@ -352,6 +352,7 @@ def test_an_admin_edited_milestone_survives_a_source_that_contradicts_it(
             "status": "done",
             "description": milestone.description,
             "seen_updated_at": milestone.updated_at.isoformat(),
+            "history_note": "Checked against the Pentagon's statement",
         },
     )
     assert response.status_code == 302, response.content.decode()[:2000]

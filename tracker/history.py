@@ -213,8 +213,8 @@ def words_locked_fields(record, names) -> str:
     return ", ".join(labels.get(name, name) for name in sorted(record.locked_fields or []))
 
 
-def words_yes_no(name: str) -> Callable:
-    return lambda record, names: "yes" if getattr(record, name) else "no"
+def words_locked(record, names) -> str:
+    return "locked by a person" if record.locked else ""
 
 
 # What a reader sees of each model: (the site's word, the fields it covers, how to say it).
@@ -239,7 +239,7 @@ MILESTONE_FACETS = [
     ("Date", ("date", "date_precision"), words_date("date", "date_precision")),
     ("Status", ("status",), words_choice("status", Milestone.State)),
     ("Description", ("description",), words_text("description")),
-    ("Locked", ("locked",), words_yes_no("locked")),
+    ("Locked", ("locked",), words_locked),
 ]
 REVISION_FACETS = [
     ("Deadline", ("deadline", "precision"), words_date("deadline", "precision")),
