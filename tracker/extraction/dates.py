@@ -28,6 +28,8 @@ MONTHS = {
     )
     for name in names
 }  # fmt: skip
+# Wire copy and headlines write months in capitals: "SEPT. 15", "JAN. 3".
+MONTHS.update({name.upper(): number for name, number in list(MONTHS.items())})
 WEEKDAYS = {
     name: index
     for index, name in enumerate(
@@ -86,6 +88,16 @@ _PATTERNS = [
         ),
     ),
     (
+        "season",
+        fastre.compile(
+            rf"\b(?:(?P<part>early|late|mid|(?:the\s+)?(?:end|beginning|start|middle)\s+of)[\s-]+)?"
+            rf"(?:(?P<rel>this|next|last|that)\s+)?(?:the\s+)?"
+            r"(?P<season>[Ss]pring|[Ss]ummer|[Aa]utumn|[Ff]all|[Ww]inter|Christmas|"
+            r"New\s+Year(?:['’]s(?:\s+Day)?)?|Thanksgiving)\b"
+            rf"(?:\s+(?:of\s+)?(?P<y>{_YEAR}))?"
+        ),
+    ),
+    (
         "weekday",
         fastre.compile(
             rf"\b(?:(?P<rel>last|next|this|early|late)\s+)?(?P<wd>{_WEEKDAY})"
@@ -126,11 +138,13 @@ _LEAD_RE = fastre.compile(
 )
 # Substring checks (C speed) tell which of the patterns above can match a sentence at all.
 _MONTH_STEMS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_MONTH_STEMS += tuple(stem.upper() for stem in _MONTH_STEMS)
 _WEEKDAY_STEMS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 _UNIT_STEMS = ("year", "month", "week", "day", "hour")
 _DAY_WORD_STEMS = ("today", "tonight", "yesterday", "tomorrow", "night", "morning", "afternoon",
                    "evening")  # fmt: skip
 _DIGIT_RE = re.compile(r"\d")
+_SEASON_STEMS_RE = re.compile(r"spring|summer|autumn|fall|winter|christmas|new year|thanksgiving")
 # Case-sensitive alternations of literals: `re` scans for them in C, faster than `in` per stem.
 _MONTH_STEMS_RE, _WEEKDAY_STEMS_RE, _UNIT_STEMS_RE, _DAY_WORD_STEMS_RE = (
     re.compile("|".join(stems))
@@ -153,6 +167,8 @@ def _hints(text: str) -> set[str]:
         hints.add("day_word")
     if "ago" in lowered:
         hints.add("ago")
+    if _SEASON_STEMS_RE.search(lowered):
+        hints.add("season")
     return hints
 
 
@@ -163,12 +179,17 @@ _NEEDS = {
     "month": {"month"},
     "year": {"digit"},
     "relative_period": {"unit"},
+    "season": {"season"},
     "weekday": {"weekday"},
     "day_word": {"day_word"},
     "ago": {"unit", "ago"},
     "duration": {"unit"},
 }
-_NEEDS_LEAD = {"month", "year"}  # a bare "May" or "2018" is a date only after a preposition
+_NEEDS_LEAD = {
+    "month",
+    "year",
+    "season",
+}  # a bare "May" or "2018" is a date only after a preposition
 PAST_TOLERANCE = datetime.timedelta(days=1)
 FUTURE_TOLERANCE = datetime.timedelta(days=45)
 
@@ -225,7 +246,10 @@ def add_duration(start: datetime.date, amount: int, unit: str) -> datetime.date:
 # match must contain: a month name, a weekday, a four-digit number, "year" or "month".
 # Each anchor opens with a character set, so `re` finds it with its fast C scan; a look-behind
 # placed after the first character ("\d(?<!\d\d)": a digit no digit precedes) keeps it so.
-_MONTH_ANCHOR = re.compile(r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)")
+_MONTH_ANCHOR = re.compile(
+    r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec|JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|"
+    r"OCT|NOV|DEC)"
+)
 _ANCHORS = {
     "iso": re.compile(r"\d(?<!\d\d)\d{3}-"),
     "month_day": _MONTH_ANCHOR,
@@ -234,6 +258,9 @@ _ANCHORS = {
     "year": re.compile(r"\d(?<!\d\d)\d{3}(?!\d)"),
     "relative_period": re.compile(r"[YyMm](?i:ear|onth)"),
     "weekday": re.compile(r"(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day"),
+    "season": re.compile(
+        r"[SsAaFfWwCNT](?:pring|ummer|utumn|all|inter|hristmas|ew\s+Year|hanksgiving)"
+    ),
     # "within the next twelve months", "three weeks ago": the unit word is inside every match.
     "ago": re.compile(r"[Aa](?<!\w[Aa])(?i:go)\b"),
     "duration": re.compile(r"[HhDdWwMmYy](?<!\w[HhDdWwMmYy])(?i:our|ay|eek|onth|ear)s?\b"),
@@ -325,7 +352,7 @@ def _read(kind: str, match: re.Match, lead: str, context: DateContext) -> DateMe
     if kind in _NEEDS_LEAD and not (
         lead or groups.get("part") or groups.get("rel") or groups.get("rel0")
     ):
-        if kind == "month" and not groups.get("y"):
+        if kind in ("month", "season") and not groups.get("y"):
             return None
         if kind == "year" and not _ATTRIBUTIVE_BEFORE_RE.search(
             match.string, max(0, match.start() - 8), match.start()
@@ -354,6 +381,8 @@ def _read(kind: str, match: re.Match, lead: str, context: DateContext) -> DateMe
         return _fixed(datetime.date(year, 12, 31), "year", lead, True, context)
     if kind == "relative_period":
         return _read_relative_period(groups, lead, context)
+    if kind == "season":
+        return _read_season(groups, lead, context)
     if kind == "weekday":
         return _read_weekday(groups, lead, ref)
     if kind == "day_word":
@@ -528,6 +557,56 @@ def _read_relative_period(groups: dict, lead: str, context: DateContext) -> Date
     year, month = divmod(ref.month - 1 + shift, 12)
     year, month = ref.year + year, month + 1
     return _fixed(last_day(year, month), "month", lead, False, context)
+
+
+# A season is read as the month it ends in, a holiday as its day (HeidelTime keeps seasons as
+# their own granularity; our dates are days, months or years). Winter ends in February.
+SEASONS = {"spring": (5, None), "summer": (8, None), "autumn": (11, None), "fall": (11, None),
+           "winter": (2, None), "christmas": (12, 25), "new year": (1, 1),
+           "thanksgiving": (11, None)}  # fmt: skip
+
+
+def _read_season(groups: dict, lead: str, context: DateContext) -> DateMention | None:
+    name = re.sub(r"['’]s(?:\s+day)?$", "", " ".join(groups["season"].lower().split()))
+    month, day = SEASONS[name]
+    if name == "thanksgiving":  # the fourth Thursday of November, read to the day below
+        day = 0
+    part = _part(groups.get("part"))
+    if part in ("beginning", "start", "early") and day is None:
+        month = month - 2 if month > 2 else month + 10  # the season's first month
+    precision = "month" if day is None else "day"
+    ref = context.reference
+    rel = (groups.get("rel") or "").lower()
+    year = int(groups["y"]) if groups.get("y") else None
+    if year is None and rel in ("this", "next", "last"):
+        year = ref.year + {"this": 0, "next": 1, "last": -1}[rel]
+        if rel == "next" and (month, day or 31) > (ref.month, ref.day) and month >= ref.month:
+            year = ref.year if name != "new year" else ref.year + 1
+    if year is None and rel == "that":
+        year = context.last_year
+
+    def on(y: int) -> datetime.date:
+        if day == 0:
+            first = datetime.date(y, 11, 1)
+            return first + datetime.timedelta(days=(3 - first.weekday()) % 7 + 21)
+        return datetime.date(y, month, day) if day else last_day(y, month)
+
+    if year is not None:
+        return _fixed(on(year), precision, lead, True, context)
+    days = [on(y) for y in (ref.year - 1, ref.year, ref.year + 1)]
+    past = [d for d in days if d <= ref + PAST_TOLERANCE]
+    future = [d for d in days if d >= ref - FUTURE_TOLERANCE]
+    nearest = min(days, key=lambda d: (abs((d - ref).days), d))
+    return DateMention(
+        0,
+        0,
+        "",
+        lead,
+        precision,
+        past=max(past) if past else None,
+        future=min(future) if future else None,
+        nearest=nearest,
+    )
 
 
 def _read_weekday(groups: dict, lead: str, ref: datetime.date) -> DateMention:

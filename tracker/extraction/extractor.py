@@ -36,9 +36,9 @@ from .force_size import reduction_of, size_score
 from .model import Evidence, ExtractionResult
 from .negatives import deployments
 from .numbers import find_force_sizes
-from .parties import resolve_unnamed_host
+from .parties import resolve_unnamed_host, resolve_unnamed_party
 from .phases import sentence_phases
-from .places import STATES, find_parties
+from .places import STATES, find_parties, missions_in
 from .records import LOCATIVE_BEFORE_RE, Analysed, Candidate, Hit, Pair, clause_text
 from .sentences import Sentence, split_sentences
 from .triggers import MILITARY_RE, is_relevant, sentence_hits
@@ -83,7 +83,7 @@ def extract(
         anchored=source != "today",
     )
     analysed = [_analyse(s, context) for s in sentences]
-    pairs = _find_pairs(analysed)
+    pairs = _find_pairs(analysed, reference)
     for item in analysed:
         _attach(item, pairs, reference)
     events = event_ends(analysed)
@@ -136,24 +136,41 @@ def _analyse(sentence: Sentence, context: DateContext) -> Analysed:
 
 
 # -- Step 2: who leaves where -----------------------------------------------------------------
-def _find_pairs(analysed: list[Analysed]) -> dict[tuple[str, str], Pair]:
+def _find_pairs(analysed: list[Analysed], reference: datetime.date) -> dict[tuple[str, str], Pair]:
     pairs: dict[tuple[str, str], Pair] = {}
     pending: list[tuple[int, Hit]] = []
+    partyless: list[tuple[int, Hit]] = []
     mission_hosts = {
-        m.party.mission_host: m.party
+        host: m.party
         for item in analysed
         for m in item.parties
         if m.party.mission_host
+        for host in (m.party.mission_host, *m.party.also_hosts)
     }
+    # "The UN peacekeeping mission in Liberia" in 2015 is UNMIL, though the text never names it.
+    for item in analysed:
+        for m in item.parties:
+            if m.code == "UN":
+                for host in _hosts_named(item):
+                    mission = missions_in(host, reference.year)
+                    if mission and host not in mission_hosts:
+                        mission_hosts[host] = mission
     # "Withdraw from the agreement" is no troop withdrawal: the text must speak of soldiers.
     military = any(MILITARY_RE.search(item.sentence.text) for item in analysed)
     for index, item in enumerate(analysed):
         if military:
             item.hits = sentence_hits(item)
         for hit in item.hits:
+            if hit.deploying is None:
+                partyless.append((index, hit))
+                continue
             if hit.host is None:
                 pending.append((index, hit))
                 continue
+            _add_pair(pairs, hit, hit.host, index, mission_hosts)
+    for index, hit in partyless:
+        hit.deploying = resolve_unnamed_party(hit.host, pairs, analysed, mission_hosts)
+        if hit.deploying is not None:
             _add_pair(pairs, hit, hit.host, index, mission_hosts)
     resolved: dict[tuple[str, str], str | None] = {}
     for index, hit in pending:
@@ -164,8 +181,14 @@ def _find_pairs(analysed: list[Analysed]) -> dict[tuple[str, str], Pair]:
             hit.host = resolved[key]
             _add_pair(pairs, hit, hit.host, index, mission_hosts)
     for item in analysed:
-        item.hits = [h for h in item.hits if h.host and h.host != h.deploying.ref.code]
+        item.hits = [
+            h for h in item.hits if h.host and h.deploying and h.host != h.deploying.ref.code
+        ]
     return pairs
+
+
+def _hosts_named(item: Analysed) -> set[str]:
+    return {m.code for m in item.parties if m.party.ref.kind == "state"}
 
 
 def _add_pair(pairs, hit: Hit, host: str, index: int, mission_hosts: dict) -> None:
@@ -234,8 +257,12 @@ def _targets(item: Analysed, pairs: dict[tuple[str, str], Pair]):
             pair = pairs.get((hit.deploying.ref.code, hit.host))
             if pair is None:
                 continue
-            start = item.sentence.start if i == 0 else hit.anchor
-            stop = hits[i + 1].anchor if i + 1 < len(hits) and hits[i + 1].how == "stated" else end
+            # Hits at one anchor ("Uganda, Angola and Rwanda withdrew from the Congo") share
+            # their segment: it runs from the first of them to the next anchor.
+            first = next(j for j, other in enumerate(hits) if other.anchor == hit.anchor)
+            start = item.sentence.start if first == 0 else hit.anchor
+            later = [h for h in hits[i + 1 :] if h.anchor > hit.anchor]
+            stop = later[0].anchor if later and later[0].how == "stated" else end
             if hit.how != "stated":
                 start, stop = item.sentence.start, end
             out.append((pair, start, max(stop, start + 1)))

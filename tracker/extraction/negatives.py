@@ -1,5 +1,16 @@
-"""What is not a withdrawal: deployments, reinforcements, exercises and rotations, kept apart so
-that they never become withdrawals.
+"""What is not a withdrawal, though it may use the same words.
+
+- A demand or call that someone else withdraw ("the Council called on Eritrea to withdraw its
+  troops from Djibouti"), unless the one who asks is the host itself ("Burkina Faso asked France
+  to withdraw its troops from the country": an order to leave).
+- A hypothetical ("if the talks fail, France could withdraw"), a threat, a plan under
+  consideration; a denial or a negation ("Russia denied it was withdrawing", "has no plans to
+  withdraw", "will not leave").
+- An exercise, a rotation or a handover to successors ("replaced by the 4th Infantry Division").
+- A deployment, reinforcement or exercise: kept apart as a `DeploymentFact`.
+
+A mandate extension is read in `date_roles` (it moves no deadline); a move inside the same
+country never pairs a party with itself (`extractor`).
 """
 
 from __future__ import annotations
@@ -9,9 +20,84 @@ import re
 from . import fastre
 from .model import DeploymentFact, PersonnelFact
 from .parties import FORCE_AFTER_PARTY_RE
-from .places import STATES
+from .places import STATES, PartyMention
 from .records import LOCATIVE_BEFORE_RE, Analysed
-from .triggers import DEPLOYMENT_RE
+
+DEPLOYMENT_RE = fastre.compile(
+    r"\b(?:send(?:s|ing)?|sent|deploy(?:s|ed|ing|ment|ments)?|dispatch\w*|reinforc\w*|"
+    r"station(?:s|ed|ing)?|exercises?|drills?|rotat\w*|bolster\w*)\b",
+    re.IGNORECASE,
+)
+
+# Right before the trigger, within its clause: a negation or a denial.
+_NEGATION_BEFORE_RE = fastre.compile(
+    r"(?:\b(?:not|never|n['’]t|no\s+(?:plans?|intention|decision)\s+(?:\w+\s+)?(?:to|of)|"
+    r"refus\w*\s+to|rul\w*\s+out|den(?:y|ies|ied|ying)\b[^;]{0,60}?|"
+    r"reject\w*\b[^;]{0,40}?|dismiss\w*\b[^;]{0,40}?|without)"
+    r"(?:\s+(?:\w+\s+){0,3}?)?\s*)$",
+    re.IGNORECASE,
+)
+# A hypothetical: a condition opening the clause, or a modal of possibility before the verb.
+_CONDITION_RE = fastre.compile(r"^\W*(?:if|unless|should\s+\w+\s+(?:fail|refuse))\b", re.IGNORECASE)
+_MODAL_BEFORE_RE = fastre.compile(
+    r"\b(?:could|might|(?-i:may)|threat\w*\s+to|consider\w*|weigh\w*|mull\w*|contemplat\w*|"
+    r"would\s+(?:consider|be\s+prepared\s+to|be\s+ready\s+to)|ready\s+to|prepared\s+to|"
+    r"option\s+of|possib\w+\s+(?:of|that)|hypothetical\w*)\s+(?:\w+\s+){0,3}?$",
+    re.IGNORECASE,
+)
+# A demand by someone other than the host: "called on X to", "urged X to", "demanded that X".
+_DEMAND_RE = fastre.compile(
+    r"\b(?:call(?:s|ed|ing)?\s+(?:on|upon|for)|urg(?:e|es|ed|ing)|appeal\w*|press(?:es|ed|ing)?|"
+    r"insist\w*|demand\w*|ask(?:s|ed|ing)?|request\w*|want\w*)\b",
+    re.IGNORECASE,
+)
+# These are always a third party's demand, whoever speaks.
+CALL_ON_RE = fastre.compile(r"^(?:call|urg|appeal|press|insist)", re.IGNORECASE)
+_HOST_GOVERNMENT_RE = fastre.compile(
+    r"\b(?:junta|government|authorities|president|prime\s+minister|ministry|military\s+rulers|"
+    r"regime|leaders?|parliament)\b",
+    re.IGNORECASE,
+)
+_EXERCISE_RE = fastre.compile(
+    r"\b(?:exercises?|drills?|manoeuvres|maneuvers|war\s+games|rotat\w*|replaced\s+by|"
+    r"relieved\s+by|(?:incoming|successor|follow-on)\s+(?:unit|contingent|battalion|brigade|"
+    r"rotation|force))\b",
+    re.IGNORECASE,
+)
+
+
+def voided(
+    clause: str, base: int, cue_at: int, mentions: list[PartyMention], host: str | None
+) -> str | None:
+    """Why the cue at `cue_at` (offset into `clause`) states no withdrawal, or None.
+
+    `base` is the clause's offset in the text (mentions carry text offsets); `host` is the
+    place left, when known, so that a host's own demand stays an order to leave.
+    """
+    before = clause[max(0, cue_at - 100) : cue_at]
+    if _NEGATION_BEFORE_RE.search(before[-70:]):
+        return "negation"
+    if _CONDITION_RE.match(clause) or _MODAL_BEFORE_RE.search(before[-50:]):
+        return "hypothetical"
+    if _EXERCISE_RE.search(clause):
+        return "exercise or rotation"
+    demands = list(_DEMAND_RE.finditer(before))
+    if demands:
+        demand = demands[-1]
+        if CALL_ON_RE.match(demand.group()):
+            return "demand"
+        demand_at = base + max(0, cue_at - 100) + demand.start()
+        speakers = [m for m in mentions if m.end <= demand_at]
+        speaker = speakers[-1] if speakers else None
+        if speaker is None:
+            # "The junta demanded that French troops leave" is the host's order; "the
+            # resolution demanded that Eritrea withdraw" is a third party's demand.
+            if not _HOST_GOVERNMENT_RE.search(before[: demand.start()]):
+                return "demand"
+        elif speaker.party.ref.kind != "state" or (host is not None and speaker.code != host):
+            return "demand"
+    return None
+
 
 # -- Deployments --------------------------------------------------------------------------------
 _DEPLOY_TO_RE = fastre.compile(r"\b(?:to|into|in)\s+(?:the\s+)?$", re.IGNORECASE)

@@ -13,11 +13,11 @@ SCALES = {w: v for w, v in _NUMBER_WORDS.items() if w in ("hundred", "thousand",
 UNITS = {w: v for w, v in _NUMBER_WORDS.items() if w not in SCALES}
 
 _UNIT_WORDS = "|".join(sorted((re.escape(w) for w in UNITS), key=len, reverse=True))
-# "twenty-five", "a", "one", optionally "hundred", then optionally "thousand"/"million".
-WORD_NUMBER = (
-    rf"(?:{_UNIT_WORDS})(?:[\s-](?:one|two|three|four|five|six|seven|eight|nine))?"
-    r"(?:\s+hundred)?(?:\s+(?:thousand|million))?"
+_MORE_WORDS = "|".join(
+    sorted((re.escape(w) for w in [*UNITS, *SCALES] if w not in ("a", "an")), key=len, reverse=True)
 )
+# "twenty-five", "a thousand", "two thousand five hundred", "one hundred and fifty".
+WORD_NUMBER = rf"(?:{_UNIT_WORDS})(?:(?:\s+and\s+|[\s-])(?:{_MORE_WORDS})\b)*"
 # The look-behind lets only the first digit of a run start a number (no quadratic rescans).
 DIGIT_NUMBER = r"(?<![\d,.])(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d++(?:\.\d+)?)"
 NUMBER = rf"(?:{DIGIT_NUMBER})(?:\s+(?:thousand|million))?|{WORD_NUMBER}"
@@ -83,14 +83,16 @@ def parse_number(words: str) -> int | None:
         return round(float(digits) * scale)
     except ValueError:
         pass
-    total = 0
-    current = 0
+    total = current = 0
     for word in re.findall(r"[a-z]+", words):
         if word in UNITS:
             current += UNITS[word]
         elif word == "hundred":
             current = max(current, 1) * 100
-        else:
+        elif word in SCALES:  # "two thousand five hundred": the thousands are done
+            total += max(current, 1) * SCALES[word]
+            current = 0
+        elif word != "and":
             return None
     total += current
     return total * scale if total else None

@@ -82,6 +82,22 @@ _DATE_WORDS_RE = fastre.compile(
 )
 
 
+_LIST_BEFORE_GAP_RE = fastre.compile(r"^\s*(?:,\s*(?:and\s+)?|and\s+|as\s+well\s+as\s+)$")
+
+
+def listed_before(clause: str, base: int, last: PartyMention, mentions: list[PartyMention]):
+    """ "Uganda, Angola, Zimbabwe and Rwanda withdrew": the states listed before the subject."""
+    listed: list[PartyMention] = []
+    following = last
+    for mention in reversed([m for m in mentions if m.end <= last.start]):
+        gap = clause[mention.end - base : following.start - base]
+        if not _LIST_BEFORE_GAP_RE.match(gap) or mention.party.ref.kind != "state":
+            break
+        listed.append(mention)
+        following = mention
+    return listed[::-1]
+
+
 def deploying_party(
     clause: str,
     base: int,
@@ -89,6 +105,17 @@ def deploying_party(
     host: PartyMention | None,
     mentions: list[PartyMention],
 ) -> Party | None:
+    mention = deploying_mention(clause, base, trigger, host, mentions)
+    return mention.party if mention else None
+
+
+def deploying_mention(
+    clause: str,
+    base: int,
+    trigger: re.Match,
+    host: PartyMention | None,
+    mentions: list[PartyMention],
+) -> PartyMention | None:
     # Without a host, only "the withdrawal of Soviet forces" right after the cue names the party.
     if host is not None:
         host_start = host.start
@@ -101,10 +128,10 @@ def deploying_party(
     armed = [m for m in candidates if FORCE_AFTER_PARTY_RE.match(clause[m.end - base :])]
     inside = [m for m in armed if base + trigger.start() <= m.start < host_start]
     if inside:
-        return inside[0].party
+        return inside[0]
     before = [m for m in armed if m.end <= base + trigger.start()]
     if before:
-        return before[-1].party
+        return before[-1]
     # 2. The subject: the nearest party before the cue ("France's exit", "Russia ... moving").
     before = [
         m
@@ -115,7 +142,7 @@ def deploying_party(
         )
     ]
     if before:
-        return before[-1].party
+        return before[-1]
     return None
 
 
@@ -147,4 +174,30 @@ def resolve_unnamed_host(
         best = max(counts, key=lambda c: counts[c])
         if counts[best] >= 2 or (hit.how == "unnamed_of" and len(counts) == 1):
             return best
+    return None
+
+
+def resolve_unnamed_party(
+    host: str, pairs: dict[tuple[str, str], Pair], analysed: list[Analysed], mission_hosts: dict
+) -> Party | None:
+    """Who leaves when the sentence does not say ("troops will be withdrawn from Vietnam")."""
+    # 1. The party the text already has leaving this host.
+    same = sorted((p for p in pairs.values() if p.host.code == host), key=lambda p: p.order)
+    if same:
+        return next(
+            m.party for item in analysed for m in item.parties if m.code == same[0].deploying.code
+        )
+    # 2. The mission deployed there.
+    if host in mission_hosts:
+        return mission_hosts[host]
+    # 3. The state the text names most, other than the host, if named at least twice.
+    counts: dict[str, tuple[int, Party]] = {}
+    for item in analysed:
+        for m in item.parties:
+            if m.party.ref.kind == "state" and m.code != host:
+                counts[m.code] = (counts.get(m.code, (0, m.party))[0] + 1, m.party)
+    if counts:
+        count, party = max(counts.values(), key=lambda c: c[0])
+        if count >= 2:
+            return party
     return None

@@ -30,7 +30,9 @@ class Party:
 
     ref: PartyRef
     form: str  # "name", "adjective" or "metonym"
-    mission_host: str | None = None  # UN and AU missions are deployed to one country
+    mission_host: str | None = None  # UN and AU missions are deployed to one country (or two)
+    also_hosts: tuple[str, ...] = ()  # UNMEE: Eritrea and Ethiopia
+    years: tuple[int, int] | None = None  # when a mission was deployed
 
 
 @dataclass(frozen=True)
@@ -99,8 +101,16 @@ def _build_gazetteer() -> dict[str, Party]:
         for capital in capitals:
             add(capital, Party(ref, "metonym"), replace=True)
     for code, rest in lexicon.table("organisations.txt"):
-        name, aliases, host = (part.strip() for part in rest.split("/"))
-        party = Party(PartyRef(code=code, name=name, kind="organisation"), "name", host or None)
+        name, aliases, hosts, years = ([p.strip() for p in rest.split("/")] + ["", ""])[:4]
+        hosts = hosts.split()
+        first, _, last = years.partition("-")
+        party = Party(
+            PartyRef(code=code, name=name, kind="organisation"),
+            "name",
+            hosts[0] if hosts else None,
+            tuple(hosts[1:]),
+            (int(first), int(last or 9999)) if first else None,
+        )
         add(name, party, replace=True)
         for alias in aliases.split(","):
             add(alias, party, replace=True)
@@ -209,3 +219,12 @@ def party_named(name: str) -> PartyRef | None:
     if party is None or party.form == "metonym":
         return None
     return party.ref
+
+
+def missions_in(host: str, year: int) -> Party | None:
+    """The mission deployed to `host` in `year`: "the UN peacekeeping mission in Liberia"."""
+    for party in ORGANISATION_PARTIES.values():
+        if party.years and party.years[0] <= year <= party.years[1]:
+            if host == party.mission_host or host in party.also_hosts:
+                return party
+    return None

@@ -33,7 +33,7 @@ class Analysed:
 class Hit:
     """A sentence stating that `deploying` leaves `host` (host None: named later in the text)."""
 
-    deploying: Party
+    deploying: Party | None  # None: named elsewhere in the text ("troops will be withdrawn")
     host: str | None
     anchor: int  # where the host is named (absolute offset), or the cue when it is not
     how: str  # "stated", "order" or "unnamed"

@@ -11,13 +11,16 @@ from __future__ import annotations
 import re
 
 from . import fastre, lexicon
+from .negatives import CALL_ON_RE as _CALL_ON_RE
+from .negatives import voided
 from .numbers import FORCE_NOUNS
 from .parties import (
     FORCE_AFTER_PARTY_RE,
     OF_ARMED_PARTY_RE,
     can_be_host,
-    deploying_party,
+    deploying_mention,
     listed_after,
+    listed_before,
 )
 from .places import PartyMention
 from .records import Analysed, Hit
@@ -36,6 +39,7 @@ WITHDRAWAL_RE = fastre.compile(
     rf"marched|relocat\w*|redeploy\w*|withdrawn)\s+{_GAP}out\s+of\b"
     rf"|\bbr(?:ing|ings|inging|ought)\s+{_GAP}home\b"
     r"|\b(?:come|comes|came|coming|go|goes|going|went|return\w*|sent|send\w*)\s+home\b"
+    r"|\b(?:be|are|were|is|was|been|being)\s+(?:all\s+)?out\s+of\b"
     r"|\bhand(?:s|ed|ing)?\s+(?:\S+\s+){0,8}?over\b|\bhand-?overs?\b|\bhandovers?\b"
     r"|\bclos(?:e|es|ed|ing|ure)\s+(?:of\s+)?(?:\w+\s+){0,4}?(?:bases?|camps?|sites?|mission|presence)\b"
     r"|\bend(?:s|ed|ing)?\s+(?:\S+\s+){0,5}?(?:mission|presence|deployment|operations?)\b"
@@ -46,11 +50,18 @@ WITHDRAWAL_RE = fastre.compile(
     r"(?=(?:its|their|the|his|her|about|some|roughly|around|back|\d)\b)"
     r"|\b(?:bring|brings|bringing|brought|draw|draws|drawing|drew|come|comes|came|coming)\s+"
     r"(?:\S+\s+){0,8}?to\s+(?:a\s+close|an\s+end)\b"
-    r"|\breturn(?:s|ed|ing)?\s+(?:\w+\s+){0,5}?(?:bases?|sites?|camps?)\b",
+    r"|\breturn(?:s|ed|ing)?\s+(?:\w+\s+){0,5}?(?:bases?|sites?|camps?)\b"
+    # "redeploy 9,500 troops from Germany", "repositioned from Germany", "returning from Iraq".
+    r"|\b(?:reposition\w*|relocat\w*|redeploy\w*|return(?:s|ed|ing)?|mov(?:e|es|ed|ing)|"
+    r"transferr?(?:s|ed|ing)?|shift(?:s|ed|ing)?)(?=\s+(?:\S+\s+){0,6}?from\s)",
     re.IGNORECASE,
 )
 # "Coming home" alone does not say from where: such a cue never creates a withdrawal.
-_WEAK_TRIGGER_RE = fastre.compile(r"home\b|evacuat", re.IGNORECASE)
+# A move "from" a place says where from only when the place is named: "moved from Gao" is no
+# withdrawal from Mali. Such cues need a named host too.
+_WEAK_TRIGGER_RE = fastre.compile(
+    r"home\b|evacuat|^(?:reposition|relocat|redeploy|return|mov|transfer|shift)\w*$", re.IGNORECASE
+)
 _LEAVE_OBJECT_RE = fastre.compile(r"^(?:leav(?:e|es|ing)|left|quit\w*|exit\w*|vacat\w*)$", re.I)
 ORDER_RE = fastre.compile(
     r"\b(?:order(?:s|ed)?|demand(?:s|ed)?|ask(?:s|ed)?|told|tells?|gave|gives?|given|"
@@ -75,11 +86,6 @@ EVENT_NOUN_RE = fastre.compile(
     r"\b(?:request|demand|decision|order|announcement|notice|letter|ultimatum|agreement|"
     r"accords?|deal|resolution|vote|ceremony|timetable|timeline|deadline|operations|mission|"
     r"presence|transition|drawdown|mandate)\b",
-    re.IGNORECASE,
-)
-DEPLOYMENT_RE = fastre.compile(
-    r"\b(?:send(?:s|ing)?|sent|deploy(?:s|ed|ing|ment|ments)?|dispatch\w*|reinforc\w*|"
-    r"station(?:s|ed|ing)?|exercises?|drills?|rotat\w*|bolster\w*)\b",
     re.IGNORECASE,
 )
 # A sentence worth analysing holds a word starting with one of these stems: a superset of the
@@ -137,26 +143,33 @@ def sentence_hits(item: Analysed) -> list[Hit]:
             continue
         triggers = list(WITHDRAWAL_RE.finditer(clause))
         for trigger in triggers:
-            hits.extend(_withdrawal_hits(clause, clause_start, trigger, mentions))
+            for hit in _withdrawal_hits(clause, clause_start, trigger, mentions):
+                if not voided(clause, clause_start, trigger.start(), mentions, hit.host):
+                    hits.append(hit)
         for order in ORDER_RE.finditer(clause):
             hit = _order_hit(clause, clause_start, order, mentions)
-            if hit:
-                hits.append(hit)
+            if hit and not _CALL_ON_RE.match(order.group()):
+                if not voided(clause, clause_start, order.start(), mentions, hit.host):
+                    hits.append(hit)
         for mention in mentions:
             hit = _end_of_mission_hit(clause, clause_start, mention, mentions)
             hit = hit or _named_withdrawal_hit(clause, clause_start, mention, mentions)
             hit = hit or _forces_in_hit(clause, clause_start, mention, mentions)
-            if hit:
+            cue_at = mention.start - clause_start
+            if hit and not voided(clause, clause_start, cue_at, mentions, hit.host):
                 hits.append(hit)
         if triggers:
+            # A mission that a contributor leaves ("the UK contingent ... leaving MINUSMA") is
+            # the place left, not the party leaving.
+            left = {h.anchor for h in hits if h.deploying and h.deploying.ref.kind == "state"}
             for mention in mentions:
-                if mention.party.mission_host:
-                    hits.append(
-                        Hit(mention.party, mention.party.mission_host, mention.start, "stated")
-                    )
+                if mention.party.mission_host and mention.start not in left:
+                    for host in (mention.party.mission_host, *mention.party.also_hosts):
+                        hits.append(Hit(mention.party, host, mention.start, "stated"))
     unique: dict[tuple[str, str | None], Hit] = {}
     for hit in sorted(hits, key=lambda h: h.how != "order"):  # "order" knows the host is main
-        unique.setdefault((hit.deploying.ref.code, hit.host), hit)
+        code = hit.deploying.ref.code if hit.deploying else None
+        unique.setdefault((code, hit.host), hit)
     named = {code for code, host in unique if host}
     return [h for (code, host), h in unique.items() if host or code not in named]
 
@@ -169,14 +182,15 @@ def _withdrawal_hits(
     hosts: list[PartyMention] = []
     for mention in after:
         gap = clause[trigger.end() : mention.start - base]
-        if len(gap) > 90 or not can_be_host(clause, base, mention):
+        mission = mention.party.mission_host is not None
+        if len(gap) > 90 or not (mission or can_be_host(clause, base, mention)):
             continue
         ends_with_out_of = trigger.group().lower().endswith(("out of", "home"))
         if (
             _HOST_FROM_RE.match(gap)
             or (ends_with_out_of and _HOST_DIRECT_RE.match(gap))
             or (_LEAVE_OBJECT_RE.match(trigger.group()) and _HOST_DIRECT_RE.match(gap))
-            or (not weak and _HOST_PRESENCE_RE.match(trigger.group()[-40:] + gap))
+            or (not weak and not mission and _HOST_PRESENCE_RE.match(trigger.group()[-40:] + gap))
             or (trigger.group().lower().endswith("over") and _HOST_HANDOVER_RE.match(gap))
             or (_HANDOVER_RE.match(trigger.group()) and _HOST_HANDED_TO_RE.match(gap))
         ):
@@ -184,13 +198,29 @@ def _withdrawal_hits(
                 return []
             hosts = [mention] + listed_after(clause, base, mention, after)
             break
-    deploying = deploying_party(clause, base, trigger, hosts[0] if hosts else None, mentions)
-    if deploying is None:
+    subject = deploying_mention(clause, base, trigger, hosts[0] if hosts else None, mentions)
+    if subject is None:
+        # "A minimum of 60,000 troops will be withdrawn from Vietnam": the text names the
+        # leaving party elsewhere (resolved in the pipeline).
+        if hosts and _FORCE_WORD_RE.search(
+            clause[: trigger.start()][-80:] + clause[trigger.end() :][:60]
+        ):
+            return [Hit(None, _host_code(h), h.start, "no_party") for h in hosts]
         return []
+    subjects = listed_before(clause, base, subject, mentions) + [subject]
     if hosts:
-        return [
-            Hit(deploying, h.code, h.start, "stated") for h in hosts if h.code != deploying.ref.code
-        ]
+        hits = []
+        for party in (m.party for m in subjects):
+            for h in hosts:
+                code = _host_code(h)
+                # "The UK contingent will be leaving MINUSMA": the UK leaves Mali. A mission
+                # leaving itself, or a mission named as the host of its own party, is no pair.
+                if h.party.mission_host and party.ref.kind != "state":
+                    continue
+                if code != party.ref.code:
+                    hits.append(Hit(party, code, h.start, "stated"))
+        return hits
+    deploying = subject.party
     if weak:
         return []
     rest = clause[trigger.end() :]
@@ -203,8 +233,15 @@ def _withdrawal_hits(
     ):
         return []
     if _UNNAMED_PLACE_RE.match(rest) or re.match(r"^\s+(?:\S+\s+){0,4}?(?:from|out\s+of)\s", rest):
-        return [Hit(deploying, None, base + trigger.start(), "unnamed")]
+        return [Hit(p.party, None, base + trigger.start(), "unnamed") for p in subjects]
     return []
+
+
+def _host_code(mention: PartyMention) -> str:
+    return mention.party.mission_host or mention.code
+
+
+_FORCE_WORD_RE = fastre.compile(rf"\b(?:{FORCE_NOUNS}|soldier|troop|contingent)\b", re.IGNORECASE)
 
 
 _NOT_A_PLACE_RE = fastre.compile(

@@ -1,0 +1,150 @@
+"""Rules for real-world wording, one test per rule, each on a sentence like those in real texts
+(UN press releases, DoD statements, Hansard, wire copy, encyclopedia articles).
+
+Plain pytest functions: no Django, no database. Time is injected.
+"""
+
+import datetime
+
+from tracker.extraction import extract
+
+TODAY = datetime.date(2026, 11, 27)
+
+
+def day(value: str) -> datetime.date:
+    return datetime.date.fromisoformat(value)
+
+
+def read(text: str, published: str | None = "2024-05-20"):
+    return extract(text, published=day(published) if published else None, today=TODAY)
+
+
+def pairs(text: str, published: str | None = "2024-05-20") -> list[tuple[str, str]]:
+    return [(w.deploying.code, w.host.code) for w in read(text, published).withdrawals]
+
+
+def only(text: str, published: str | None = "2024-05-20"):
+    [withdrawal] = read(text, published).withdrawals
+    return withdrawal
+
+
+# -- Withdrawals worded without "withdraw" -------------------------------------------------------
+def test_it_reads_troops_redeployed_out_of_a_country_as_a_withdrawal():
+    text = (
+        "The Secretary of Defense briefed the President yesterday on plans to redeploy 9,500 "
+        "U.S. troops from Germany."
+    )
+    withdrawal = only(text, "2020-06-30")
+    assert (withdrawal.deploying.code, withdrawal.host.code) == ("US", "DE")
+    assert withdrawal.personnel.value == 9500
+
+
+def test_it_reads_forces_repositioned_from_a_country_as_a_withdrawal():
+    assert pairs("About 12,000 U.S. military personnel will be repositioned from Germany.") == [
+        ("US", "DE")
+    ]
+
+
+def test_it_reads_a_move_inside_a_country_as_no_withdrawal():
+    assert pairs("French troops moved from Gao to Timbuktu last week.") == []
+
+
+def test_it_finds_the_leaving_party_elsewhere_when_a_sentence_leaves_it_unnamed():
+    text = (
+        "The United States has 25,000 troops in Vietnam. I have decided that a minimum of "
+        "6,000 troops will be withdrawn from Vietnam by December 15. The United States will "
+        "review the decision."
+    )
+    withdrawal = only(text, "1969-09-16")
+    assert (withdrawal.deploying.code, withdrawal.host.code) == ("US", "VN")
+    assert withdrawal.deadline.date == day("1969-12-15")
+
+
+# -- Contributors to a mission, lists -----------------------------------------------------------
+def test_it_reads_a_contingent_leaving_a_mission_as_its_state_leaving_the_host():
+    text = "The UK contingent will be leaving MINUSMA earlier than planned, the minister said."
+    assert pairs(text, "2022-11-14") == [("GB", "ML")]
+
+
+def test_it_reads_a_list_of_states_withdrawing_as_one_withdrawal_each():
+    text = (
+        "Uganda, Angola, Zimbabwe and Rwanda withdrew their troops from the Democratic Republic "
+        "of the Congo in 2002."
+    )
+    result = read(text, "2003-01-10")
+    assert [(w.deploying.code, w.host.code) for w in result.withdrawals] == [
+        ("UG", "CD"),
+        ("AO", "CD"),
+        ("ZW", "CD"),
+        ("RW", "CD"),
+    ]
+    assert {w.completed_on.date for w in result.withdrawals} == {day("2002-12-31")}
+
+
+def test_it_names_the_un_mission_deployed_to_the_host_in_that_year():
+    text = (
+        "The Security Council today authorized the third phase of a drawdown of the UN "
+        "peacekeeping mission in Liberia."
+    )
+    assert pairs(text, "2015-04-02") == [("UNMIL", "LR")]
+
+
+def test_it_reads_a_mission_deployed_to_two_countries_as_two_withdrawals():
+    text = "The UN Mission in Ethiopia and Eritrea is withdrawn, the Security Council decided."
+    assert sorted(pairs(text, "2008-07-30")) == [("UNMEE", "ER"), ("UNMEE", "ET")]
+
+
+# -- Force size ---------------------------------------------------------------------------------
+def test_it_reads_number_words_as_the_force():
+    withdrawal = only("Britain will withdraw two thousand five hundred troops from Iraq by May.")
+    assert withdrawal.personnel.value == 2500
+    withdrawal = only("Italy will pull a thousand soldiers out of Lebanon next month.")
+    assert withdrawal.personnel.value == 1000
+
+
+# -- Not withdrawals ----------------------------------------------------------------------------
+def test_it_reads_a_call_on_someone_else_to_withdraw_as_no_withdrawal():
+    assert (
+        pairs("The Security Council called on Eritrea to withdraw its troops from Djibouti.") == []
+    )
+    text = "The Resolution demanded once again that Eritrea withdraw its troops from Ethiopia."
+    assert pairs(text) == []
+
+
+def test_it_reads_a_hosts_own_request_to_leave_as_a_withdrawal():
+    text = "Burkina Faso has asked France to withdraw its troops from the country within a month."
+    assert pairs(text, "2023-01-23") == [("FR", "BF")]
+
+
+def test_it_reads_a_hypothetical_as_no_withdrawal():
+    assert pairs("If the talks fail, France could withdraw its troops from Mali.") == []
+    assert pairs("Germany is considering withdrawing its soldiers from Niger.") == []
+
+
+def test_it_reads_a_denial_or_a_negation_as_no_withdrawal():
+    assert pairs("Russia denied that it was withdrawing troops from Syria.") == []
+    assert pairs("The Pentagon has no plans to withdraw U.S. troops from Iraq.") == []
+
+
+def test_it_reads_the_end_of_an_exercise_or_a_rotation_as_no_withdrawal():
+    assert pairs("British troops left Estonia after the end of the exercise.") == []
+    text = "The 101st Airborne left Iraq and was replaced by the 4th Infantry Division's troops."
+    assert pairs(text) == []
+
+
+# -- Dates ----------------------------------------------------------------------------------------
+def test_it_reads_months_written_in_capitals():
+    withdrawal = only("WASHINGTON — U.S. troops will leave Niger by SEPT. 15, officials said.")
+    assert withdrawal.deadline.date == day("2024-09-15")
+
+
+def test_it_reads_seasons_and_holidays_as_deadlines():
+    withdrawal = only("Germany will withdraw its troops from Afghanistan by summer.")
+    assert (withdrawal.deadline.date, withdrawal.deadline.precision) == (day("2024-08-31"), "month")
+    withdrawal = only("The President said U.S. troops would be out of Iraq by Christmas.")
+    assert (withdrawal.deadline.date, withdrawal.deadline.precision) == (day("2024-12-25"), "day")
+
+
+def test_it_reads_the_end_of_next_year():
+    withdrawal = only("Germany will withdraw its soldiers from Mali by the end of next year.")
+    assert (withdrawal.deadline.date, withdrawal.deadline.precision) == (day("2025-12-31"), "month")
