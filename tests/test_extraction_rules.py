@@ -148,3 +148,78 @@ def test_it_reads_seasons_and_holidays_as_deadlines():
 def test_it_reads_the_end_of_next_year():
     withdrawal = only("Germany will withdraw its soldiers from Mali by the end of next year.")
     assert (withdrawal.deadline.date, withdrawal.deadline.precision) == (day("2025-12-31"), "month")
+
+
+def test_it_reads_a_drawdown_to_a_level_against_the_level_stated_today():
+    text = (
+        "The United States will draw down forces in Afghanistan and Iraq by Jan. 15, 2021, "
+        "the acting secretary said today. He announced the drawdown of troops to 2,500 in "
+        "Afghanistan and 2,500 in Iraq. There are currently around 4,500 U.S. service members "
+        "in Afghanistan and 3,000 in Iraq."
+    )
+    result = read(text, "2020-11-17")
+    found = {(w.host.code, w.personnel.value, w.deadline.date) for w in result.withdrawals}
+    assert found == {("AF", 2000, day("2021-01-15")), ("IQ", 500, day("2021-01-15"))}
+
+
+def test_it_reads_the_level_a_force_is_cut_to_as_no_force_size():
+    text = (
+        "The Security Council authorized a drawdown of the UN peacekeeping mission in Liberia "
+        "to 3,590 military personnel and 1,515 police personnel."
+    )
+    assert only(text, "2015-04-02").personnel is None
+
+
+def test_it_prefers_the_remaining_force_to_a_part_that_left_before():
+    text = (
+        "By July 1990, some 15,000 Soviet soldiers had left Hungary. The remaining 40,000 "
+        "Soviet troops left Hungary, with the last leaving on June 19, 1991."
+    )
+    withdrawal = only(text, None)
+    assert withdrawal.personnel.value == 40000
+    assert withdrawal.completed_on.date == day("1991-06-19")
+
+
+def test_it_reads_the_fallen_as_no_force_size():
+    text = (
+        "MINUSMA withdraws from Mali. He paid tribute to the 309 MINUSMA personnel who lost "
+        "their lives in the service of peace."
+    )
+    assert only(text, "2023-06-30").personnel is None
+
+
+def test_it_dates_a_statement_of_a_planned_withdrawal_on_its_publication_day():
+    text = "The Pentagon plans to redeploy 9,500 U.S. troops from Germany, officials said."
+    withdrawal = only(text, "2020-06-30")
+    assert withdrawal.announced_on.date == day("2020-06-30")
+    assert withdrawal.announced_on.confidence < 0.8  # a reading, not a stated date
+
+
+def test_it_reads_a_date_opening_a_sentence_with_the_clause_after_it():
+    text = (
+        "WASHINGTON -- Today, after the Administration announced plans to withdraw nearly "
+        "12,000 U.S. troops from Germany, Senator Reed criticised the decision."
+    )
+    withdrawal = only(text, "2020-07-29")
+    assert withdrawal.announced_on.date == day("2020-07-29")
+
+
+def test_it_reads_a_contributor_leaving_the_uns_mission():
+    text = "In March, Sweden announced that it would be leaving the UN's MINUSMA mission."
+    assert pairs(text, "2022-11-14") == [("SE", "ML")]
+
+
+def test_it_reads_leaving_cities_or_handing_over_some_sites_as_no_completion():
+    text = (
+        "The United States withdrew its remaining combat troops from Iraqi cities today and "
+        "will withdraw all American forces from Iraq by December 2011."
+    )
+    withdrawal = only(text, "2009-06-30")
+    assert withdrawal.completed_on is None
+    text = (
+        "UNAMID, the peacekeeping mission in Darfur, today concluded the closure and handover "
+        "of 10 team sites in Sudan."
+    )
+    assert only(text, "2018-12-20").completed_on is None
+    text = "Today marks a critical step toward the withdrawal of American forces from Iraq."
+    assert only(text, "2009-06-30").completed_on is None

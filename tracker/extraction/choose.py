@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime
 
-from .confidence import date_confidence
+from .confidence import PUBLICATION_DAY_CONFIDENCE, date_confidence
 from .dates import DateMention, add_duration
 from .force_size import choose_personnel
 from .model import DateFact, MilestoneFact, PersonnelFact, PhaseFact, WithdrawalFact
@@ -15,11 +15,25 @@ from .records import Candidate, Pair
 
 # -- Step 4: choose -----------------------------------------------------------------------------
 def withdrawal_fact(
-    pair: Pair, reference: datetime.date, events: dict[str, datetime.date]
+    pair: Pair,
+    reference: datetime.date,
+    events: dict[str, datetime.date],
+    reference_known: bool = True,
 ) -> tuple[int, WithdrawalFact]:
     phases = _phases(pair, reference)
     announced = _choose_announced(pair)
     completed = _choose_completed(pair, reference)
+    if announced is None and completed is None and pair.planned and reference_known:
+        # A statement or report that a withdrawal will happen, with no other date for the
+        # decision, announces it on the day it is published ("plans to redeploy 9,500 troops").
+        evidence = pair.planned
+        announced = DateFact(
+            date=reference,
+            precision="day",
+            phrase="",
+            evidence=evidence,
+            confidence=PUBLICATION_DAY_CONFIDENCE,
+        )
     deadline = _choose_deadline(pair, announced, reference, events)
     if deadline is None:
         deadline = _deadline_of_phases(phases, pair)

@@ -15,3 +15,7 @@ def date_confidence(candidate: Candidate, anchored: bool) -> float:
     if not anchored:
         score = min(score, 0.3)  # read against the day of processing: a guess
     return round(score, 2)
+
+
+# The publication day taken as the announcement of a withdrawal stated as planned.
+PUBLICATION_DAY_CONFIDENCE = 0.6

@@ -128,6 +128,21 @@ _PHASE_RE = fastre.compile(
 )
 _ONE_BASE_RE = fastre.compile(
     r"\bfrom\s+(?:the\s+)?(?:[A-Z][\w'’-]*\s+){0,3}?(?:Air\s+Base|Base|Camp|Airfield|Outpost)\b"
+    # "from Iraqi cities": a move inside the country; "handover of 10 team sites": some sites.
+    r"|\bfrom\s+(?:the\s+)?(?:[A-Z][\w'’-]*\s+)?(?:cities|towns|urban\s+areas|provinces)\b"
+)
+# "handover of 10 team sites": some sites, not the last ("its final two military sites").
+_SOME_SITES_RE = fastre.compile(
+    r"\b(?P<whole>(?:final|last|remaining|all)\s+)?(?:\d+|several|some|two|three|four|five|six|"
+    r"seven|eight|nine|ten|a\s+number\s+of)\s+(?:[\w-]+\s+)?(?:sites|bases|camps|outposts|posts)\b",
+    re.IGNORECASE,
+)
+# "Today marks a critical step toward the withdrawal": the withdrawal is still to come.
+_TOWARD_RE = fastre.compile(
+    r"\b(?:step|steps|move|moves|progress|milestone)\s+(?:\w+\s+)?towards?\b"
+    r"|\b(?:ahead\s+of|in\s+preparation\s+for|prior\s+to)\s+(?:the|its|their)\s+(?:\w+\s+){0,2}?"
+    r"(?:withdrawal|departure|pull-?out|drawdown)",
+    re.IGNORECASE,
 )
 DEADLINE_IS_COMPLETION_RE = fastre.compile(
     r"\b(?:(?:final|last)\s+day\s+allowed|deadline\s+day|on\s+the\s+day\s+of\s+the\s+deadline|"
@@ -194,6 +209,13 @@ UNDATED_MILESTONES = [
 def date_candidate(item: Analysed, mention: DateMention) -> Candidate | None:
     base = item.sentence.start
     clause_start, clause_end = clause_of(item, mention.start)
+    if (
+        clause_end - clause_start - (mention.end - mention.start) < 30
+        and clause_end < item.sentence.end
+    ):
+        # "WASHINGTON -- Today, after the Administration announced ...": a clause that is
+        # little more than the date reads with the one after it.
+        clause_end = clause_of(item, clause_end + 1)[1]
     clause = item.sentence.text[clause_start - base : clause_end - base]
     left = clause[: mention.start - clause_start]
     right = clause[mention.end - clause_start :]
@@ -278,6 +300,11 @@ def date_candidate(item: Analysed, mention: DateMention) -> Candidate | None:
             return candidate("milestone", "base_handover", "past")
         if _PARTIAL_RE.search(clause) and not _COMPLETION_MARKER_RE.search(clause):
             return candidate("milestone", "withdrawal_start", "past")
+        if _TOWARD_RE.search(clause):
+            return candidate("milestone", "other", "nearest")
+        sites = _SOME_SITES_RE.search(clause)
+        if sites and not sites.group("whole"):
+            return candidate("milestone", "base_handover", "past")
         if _ONE_BASE_RE.search(clause):  # "withdrawal from Air Base 101": one site, not all
             return candidate("milestone", "base_handover", "past")
         return candidate("completed", "completion", "past")

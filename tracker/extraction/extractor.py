@@ -19,6 +19,7 @@
 from __future__ import annotations
 
 import datetime
+import re
 
 from . import fastre
 from .choose import withdrawal_fact
@@ -32,7 +33,7 @@ from .date_roles import (
     reference_from_weekday,
 )
 from .dates import DateContext, find_dates
-from .force_size import reduction_of, size_score
+from .force_size import levels_of, reduction_of, size_score
 from .model import Evidence, ExtractionResult
 from .negatives import deployments
 from .numbers import find_force_sizes
@@ -87,7 +88,8 @@ def extract(
     for item in analysed:
         _attach(item, pairs, reference)
     events = event_ends(analysed)
-    withdrawals = [withdrawal_fact(pair, reference, events) for pair in pairs.values()]
+    known = source in ("published", "dateline")
+    withdrawals = [withdrawal_fact(pair, reference, events, known) for pair in pairs.values()]
     withdrawals.sort(key=lambda w: w[0])
     return ExtractionResult(
         reference_date=reference,
@@ -120,10 +122,11 @@ def _analyse(sentence: Sentence, context: DateContext) -> Analysed:
     skip = sentence.start + (dateline.end() if dateline else 0)
     parties = [m for m in find_parties(sentence.text, sentence.start) if m.start >= skip]
     sizes = find_force_sizes(sentence.text, sentence.start)
+    # A dateline's date says when the text was filed, which the reference day already holds.
     dates = [
         d
         for d in find_dates(sentence.text, sentence.start, context)
-        if not any(s.start <= d.start < s.end for s in sizes)
+        if d.start >= skip and not any(s.start <= d.start < s.end for s in sizes)
     ]
     clauses = []
     start = sentence.start
@@ -187,6 +190,22 @@ def _find_pairs(analysed: list[Analysed], reference: datetime.date) -> dict[tupl
     return pairs
 
 
+_PLANNED_RE = fastre.compile(
+    r"\b(?:will|shall|plans?\s+to|plans\s+(?:to|for)|planned|is\s+to|are\s+to|"
+    r"to\s+be\s+withdrawn|announc\w*|decid\w*|decision|approv\w*|ordered)\b",
+    re.IGNORECASE,
+)
+_DONE_RE = fastre.compile(
+    r"\b(?:had|have|has)\s+(?:been\s+)?(?:\w+\s+)?(?:withdrawn|left|completed|finished|"
+    r"departed|pulled)\b|\b(?:completed|ended|was\s+withdrawn|were\s+withdrawn)\b",
+    re.IGNORECASE,
+)
+
+
+def _is_planned(sentence: str) -> bool:
+    return bool(_PLANNED_RE.search(sentence)) and not _DONE_RE.search(sentence)
+
+
 def _hosts_named(item: Analysed) -> set[str]:
     return {m.code for m in item.parties if m.party.ref.kind == "state"}
 
@@ -209,6 +228,11 @@ def _add_pair(pairs, hit: Hit, host: str, index: int, mission_hosts: dict) -> No
 def _attach(item: Analysed, pairs: dict[tuple[str, str], Pair], reference: datetime.date) -> None:
     if not pairs:
         return
+    # A level ("4,500 ... in Afghanistan") belongs to every withdrawal from that host.
+    for host, kind, value in levels_of(item):
+        for pair in pairs.values():
+            if pair.host.code == host:
+                pair.levels.append((kind, value, item.evidence))
     targets = _targets(item, pairs)
     if not targets:
         return
@@ -218,8 +242,11 @@ def _attach(item: Analysed, pairs: dict[tuple[str, str], Pair], reference: datet
     reduction = reduction_of(item)
     phases = sentence_phases(item)
     candidates: dict[int, Candidate | None] = {}
+    planned = bool(item.hits) and _is_planned(item.sentence.text)
     for pair, segment_start, segment_end in targets:
         pair.sentences += 1
+        if planned and pair.planned is None:
+            pair.planned = item.evidence
         if deadline_is_completion:
             pair.deadline_is_completion = True
         for index, mention in enumerate(item.dates):

@@ -19,13 +19,13 @@ _SIZE_VETO_RE = fastre.compile(
     r"evacuees|refugees|ceiling|capped|cap|limit|maximum|authori[sz]ed\s+(?:strength|level)|"
     r"residual|additional|extra|reinforc\w*|dispatch\w*|send(?:s|ing)?|"
     r"(?:will|would|to|shall|could|may|should)\s+(?:\w+\s+)?(?:remain|stay)|stay\s+behind|"
-    r"remain\s+behind)\b",
+    r"remain\s+behind|lost\s+their\s+lives|perished|fallen|memory\s+of|used\s+to\s+be)\b",
     re.IGNORECASE,
 )
 _SIZE_MORE_RE = fastre.compile(r"^\s*more\b", re.IGNORECASE)
 _SIZE_PART_RE = fastre.compile(
-    r"\b(?:first|last|final|next)\s+(?:\w+\s+)?(?:convoy|group|batch|contingent|flight|"
-    r"rotation|wave|column)\b",
+    r"\b(?:first|last|final|next|initial)\s+(?:[\w-]+\s+)?(?:convoy|group|batch|contingent|"
+    r"flight|rotation|wave|column|period|phase|stage|tranche)\b",
     re.IGNORECASE,
 )
 _PEAK_RE = fastre.compile(r"\b(?:peak|height|at\s+most|maximum)\b", re.IGNORECASE)
@@ -37,6 +37,46 @@ _REDUCTION_RE = fastre.compile(
     rf"(?:\s+[\w.-]+){{0,3}}?\s+to\s+(?:(?:about|around|roughly|some)\s+)?(?P<after>{NUMBER})\b",
     re.IGNORECASE,
 )
+
+
+_CUT_CUE = r"(?:reduc\w*|cut\w*|draw\w*\s+down|drawdown|lower\w*|trim\w*|bring\w*\s+down)"
+# "the drawdown of troops to 2,500 in Afghanistan and 2,500 in Iraq": what is left, not the force.
+_TARGET_BEFORE_RE = fastre.compile(
+    rf"\b{_CUT_CUE}\b[^.;]{{0,60}}?\bto\s+(?:about\s+|around\s+|roughly\s+|some\s+)?"
+    rf"(?:(?:{NUMBER})\s+(?:[\w.-]+\s+){{0,3}}?(?:in\s+[\w\s'’-]{{1,30}}?)?(?:,\s*|\s*and\s+))*$",
+    re.IGNORECASE,
+)
+# "There are currently around 4,500 U.S. service members in Afghanistan and 3,000 in Iraq".
+_LEVEL_BEFORE_RE = fastre.compile(
+    rf"(?:^|[^\d,.])(?P<n>{NUMBER})\s+(?:[\w.'’-]+\s+){{0,4}}?in\s+(?:the\s+)?$", re.IGNORECASE
+)
+_PRESENCE_RE = fastre.compile(
+    r"\b(?:currently|there\s+(?:are|were)|has|have|had|stationed|based|deployed|present)\b",
+    re.IGNORECASE,
+)
+_WHOLE_RE = fastre.compile(r"\b(?:remaining|all|entire|whole)\b", re.IGNORECASE)
+
+
+def levels_of(item: Analysed) -> list[tuple[str, str, int]]:
+    """(host, "target" or "present", number) for each "N ... in <host>" in the sentence."""
+    text, base = item.sentence.text, item.sentence.start
+    out = []
+    for mention in item.parties:
+        if mention.party.ref.kind != "state":
+            continue
+        at = mention.start - base
+        left = text[max(0, at - 60) : at]
+        level = _LEVEL_BEFORE_RE.search(left)
+        if not level:
+            continue
+        value = parse_number(level.group("n"))
+        if not value or value < 10:
+            continue
+        if _TARGET_BEFORE_RE.search(text, max(0, at - 160), at - len(left) + level.start("n")):
+            out.append((mention.code, "target", value))
+        elif _PRESENCE_RE.search(text[:at]) and not WITHDRAWAL_RE.search(text[:at]):
+            out.append((mention.code, "present", value))
+    return out
 
 
 def reduction_of(item: Analysed) -> ForceSize | None:
@@ -81,10 +121,22 @@ def size_score(item: Analysed, size: ForceSize, pair: Pair, reference: datetime.
     lead_in = item.sentence.text[max(0, size.start - base - 50) : size.start - base]
     if _PEAK_RE.search(re.split(r"[,;]", lead_in)[-1]):
         score -= 1
+    lead_in = item.sentence.text[max(0, size.start - base - 120) : size.start - base]
+    if _TARGET_BEFORE_RE.search(lead_in):
+        return None  # "reduce to 2,500": what stays, not what leaves
+    # "the remaining 40,000 Soviet troops", "all 2,500": the whole force, over earlier parts.
+    if _WHOLE_RE.search(item.sentence.text, max(0, size.start - base - 12), size.start - base + 12):
+        score += 2
     return score
 
 
 def choose_personnel(pair: Pair, reference: datetime.date) -> PersonnelFact | None:
+    # "Drawdown to 2,500" here, "currently around 4,500 ... in Afghanistan" there: 2,000 leave.
+    targets = [(v, e) for kind, v, e in pair.levels if kind == "target"]
+    present = [v for kind, v, _ in pair.levels if kind == "present"]
+    if targets and present and max(present) > targets[0][0]:
+        value, evidence = targets[0]
+        return PersonnelFact(value=max(present) - value, qualifier="exact", evidence=evidence)
     if not pair.sizes:
         return None
     score, _, size, evidence = max(pair.sizes, key=lambda s: (s[0], -s[1]))

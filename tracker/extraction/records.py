@@ -60,9 +60,12 @@ class Pair:
     candidates: list[Candidate] = field(default_factory=list)
     sizes: list[tuple[int, int, ForceSize, Evidence]] = field(default_factory=list)
     undated: list[tuple[str, Evidence, str]] = field(default_factory=list)
+    # ("target" | "present", number, sentence): "drawdown to 2,500", "4,500 ... in Afghanistan"
+    levels: list[tuple[str, int, Evidence]] = field(default_factory=list)
     # (phase, its date's candidate, the sentence): see phases.py
     phases: list[tuple[RawPhase, Candidate | None, Evidence]] = field(default_factory=list)
     deadline_is_completion: bool = False
+    planned: Evidence | None = None  # a sentence stating the withdrawal as decided, to come
 
 
 LOCATIVE_BEFORE_RE = fastre.compile(r"\b(?:in|to|from|into|of)\s+(?:the\s+)?$", re.IGNORECASE)

@@ -181,7 +181,8 @@ def _withdrawal_hits(
     after = [m for m in mentions if m.start >= base + trigger.end()]
     hosts: list[PartyMention] = []
     for mention in after:
-        gap = clause[trigger.end() : mention.start - base]
+        # "leaving the UN's MINUSMA mission": the owner of a mission stands between.
+        gap = _OWNER_RE.sub(" ", clause[trigger.end() : mention.start - base])
         mission = mention.party.mission_host is not None
         if len(gap) > 90 or not (mission or can_be_host(clause, base, mention)):
             continue
@@ -209,16 +210,22 @@ def _withdrawal_hits(
         return []
     subjects = listed_before(clause, base, subject, mentions) + [subject]
     if hosts:
+        # "in Afghanistan and Iraq by Jan. 15": the hosts share what the sentence says of them;
+        # "Mali in 2022, Burkina Faso in 2023": each host has its own dates.
+        anchors = [hosts[0].start]
+        for previous, host in zip(hosts, hosts[1:], strict=False):
+            gap = clause[previous.end - base : host.start - base]
+            anchors.append(anchors[-1] if not _DATE_IN_GAP_RE.search(gap) else host.start)
         hits = []
         for party in (m.party for m in subjects):
-            for h in hosts:
+            for h, anchor in zip(hosts, anchors, strict=True):
                 code = _host_code(h)
                 # "The UK contingent will be leaving MINUSMA": the UK leaves Mali. A mission
                 # leaving itself, or a mission named as the host of its own party, is no pair.
                 if h.party.mission_host and party.ref.kind != "state":
                     continue
                 if code != party.ref.code:
-                    hits.append(Hit(party, code, h.start, "stated"))
+                    hits.append(Hit(party, code, anchor, "stated"))
         return hits
     deploying = subject.party
     if weak:
@@ -235,6 +242,14 @@ def _withdrawal_hits(
     if _UNNAMED_PLACE_RE.match(rest) or re.match(r"^\s+(?:\S+\s+){0,4}?(?:from|out\s+of)\s", rest):
         return [Hit(p.party, None, base + trigger.start(), "unnamed") for p in subjects]
     return []
+
+
+_OWNER_RE = fastre.compile(
+    r"\s(?:the\s+)?(?:UN|U\.N\.|United\s+Nations|African\s+Union|AU|EU)(?:['’]s?)?\s+$"
+)
+_DATE_IN_GAP_RE = fastre.compile(
+    r"\d|\b(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)|\b(?:year|month)\b"
+)
 
 
 def _host_code(mention: PartyMention) -> str:
