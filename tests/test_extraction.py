@@ -751,6 +751,9 @@ def test_it_marks_a_relative_date_unanchored_when_the_text_gives_no_day_to_count
         assert fact.confidence < 0.5  # flagged: a reading against the day of processing
     data = result.to_dict()["withdrawals"][0]
     assert data["deadline"]["anchored"] is False
+    # Not silently resolved against today: no date, only the reading, marked as such.
+    assert data["deadline"]["date"] is None
+    assert data["deadline"]["reading"] == withdrawal.deadline.date.isoformat()
 
 
 def test_it_anchors_relative_dates_on_the_publication_date():

@@ -223,3 +223,57 @@ def test_it_reads_leaving_cities_or_handing_over_some_sites_as_no_completion():
     assert only(text, "2018-12-20").completed_on is None
     text = "Today marks a critical step toward the withdrawal of American forces from Iraq."
     assert only(text, "2009-06-30").completed_on is None
+
+
+def test_it_reads_a_likely_or_claimed_withdrawal_as_no_withdrawal():
+    text = "One report claimed about half of the 70,000 U.S. troops in Germany would be withdrawn."
+    assert pairs(text, "2004-06-10") == []
+    text = (
+        "An official said an announcement about U.S. troop withdrawals from Afghanistan was likely."
+    )
+    assert pairs(text, "2020-09-08") == []
+
+
+def test_it_reads_who_reacts_to_a_withdrawal_as_no_party_to_it():
+    text = (
+        "Security Council members hail the planned withdrawal of Ugandan troops from the "
+        "Democratic Republic of the Congo."
+    )
+    assert pairs(text, "2002-09-18") == [("UG", "CD")]
+
+
+def test_it_reads_a_missions_civilian_staff_or_a_rotations_handover_as_no_withdrawal():
+    text = "The Council endorsed a phased withdrawal of UNMIN staff, the mission said."
+    assert pairs(text, "2009-01-23") == []
+    text = "The UK's first rotation to MINUSMA has now completed its handover to its successors."
+    assert pairs(text, "2021-06-30") == []
+
+
+def test_it_reads_completed_by_a_date_as_the_completion_even_before_a_scheduled_one():
+    text = (
+        "The withdrawal of Cuban troops from Angola was completed by 25 May 1991, more than "
+        "one month before the scheduled date."
+    )
+    withdrawal = only(text, "1991-06-06")
+    assert withdrawal.completed_on.date == day("1991-05-25")
+    assert withdrawal.deadline is None
+
+
+def test_it_dates_the_announcement_by_the_statement_it_was_made_in():
+    text = (
+        "In a televised statement on Wednesday evening, Obama said 33,000 U.S. soldiers would "
+        "be withdrawn from Afghanistan by the summer of next year."
+    )
+    withdrawal = only(text, "2011-06-23")
+    assert withdrawal.announced_on.date == day("2011-06-22")
+    assert withdrawal.deadline.date == day("2012-08-31")
+
+
+def test_it_reads_hard_wrapped_lines_as_one_sentence():
+    text = (
+        "U.S. troops will leave Afghanistan by the end of next year, president Barack Obama\n"
+        "has announced. In a televised statement on Wednesday evening,\n"
+        "Obama said 10,000 soldiers would be withdrawn from Afghanistan by the end of this year."
+    )
+    withdrawal = only(text, "2011-06-23")
+    assert withdrawal.announced_on.date == day("2011-06-22")

@@ -30,6 +30,7 @@ _CUES = [
     (
         "announce",
         r"\b(?:announc\w*|declar\w*|unveil\w*|decid\w*|decision|vot(?:e|ed|es|ing)|approv\w*|"
+        r"(?:televised\s+|prime-time\s+|national\s+)?(?:statement|address|speech)|"
         r"adopt\w*|resolution|set\s+(?:a|the)\s+deadline|sets?)\b",
     ),
     ("report", r"\b(?:said|says|say|told|tells|stated|confirm\w*|reported|according\s+to)\b"),
@@ -264,10 +265,12 @@ def date_candidate(item: Analysed, mention: DateMention) -> Candidate | None:
     if deadline_words:
         # "..., and no later than the end of September 2025": the clause may be a bare tail.
         about_withdrawal = about_withdrawal or _about_withdrawal(item.sentence.text)
+        # "The withdrawal was completed by 25 May 1991, more than one month before the
+        # scheduled date": what comes after the date does not make it a plan.
         if (
             mention.lead == "by"
             and _PAST_COMPLETION_RE.search(clause)
-            and not _FUTURE_RE.search(clause)
+            and not _FUTURE_RE.search(left)
         ):
             return candidate("completed", "completion", "past")
         if not about_withdrawal and not _DEADLINE_AFTER_RE.match(right):

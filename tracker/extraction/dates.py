@@ -94,7 +94,7 @@ _PATTERNS = [
             rf"(?:(?P<rel>this|next|last|that)\s+)?(?:the\s+)?"
             r"(?P<season>[Ss]pring|[Ss]ummer|[Aa]utumn|[Ff]all|[Ww]inter|Christmas|"
             r"New\s+Year(?:['’]s(?:\s+Day)?)?|Thanksgiving)\b"
-            rf"(?:\s+(?:of\s+)?(?P<y>{_YEAR}))?"
+            rf"(?:\s+(?:of\s+)?(?P<y>{_YEAR})|\s+of\s+(?P<rel2>this|next|last)\s+year)?"
         ),
     ),
     (
@@ -578,6 +578,8 @@ def _read_season(groups: dict, lead: str, context: DateContext) -> DateMention |
     ref = context.reference
     rel = (groups.get("rel") or "").lower()
     year = int(groups["y"]) if groups.get("y") else None
+    if groups.get("rel2"):  # "the summer of next year"
+        year = ref.year + {"this": 0, "next": 1, "last": -1}[groups["rel2"].lower()]
     if year is None and rel in ("this", "next", "last"):
         year = ref.year + {"this": 0, "next": 1, "last": -1}[rel]
         if rel == "next" and (month, day or 31) > (ref.month, ref.day) and month >= ref.month:

@@ -57,12 +57,15 @@ class DateFact:
     confidence: float = 0.5
 
     def to_dict(self) -> dict:
+        # An unanchored date is no date: the JSON gives none, and the reading against the day
+        # of processing only as `reading`, so no consumer takes it for a known day.
         return {
-            "date": self.date.isoformat(),
+            "date": self.date.isoformat() if self.anchored else None,
             "precision": self.precision,
             "evidence": self.evidence.to_dict(),
             "anchored": self.anchored,
             "confidence": self.confidence,
+            **({} if self.anchored else {"reading": self.date.isoformat()}),
         }
 
 

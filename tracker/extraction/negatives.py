@@ -42,7 +42,15 @@ _CONDITION_RE = fastre.compile(r"^\W*(?:if|unless|should\s+\w+\s+(?:fail|refuse)
 _MODAL_BEFORE_RE = fastre.compile(
     r"\b(?:could|might|(?-i:may)|threat\w*\s+to|consider\w*|weigh\w*|mull\w*|contemplat\w*|"
     r"would\s+(?:consider|be\s+prepared\s+to|be\s+ready\s+to)|ready\s+to|prepared\s+to|"
-    r"option\s+of|possib\w+\s+(?:of|that)|hypothetical\w*)\s+(?:\w+\s+){0,3}?$",
+    r"option\s+of|possib\w+\s+(?:of|that)|hypothetical\w*)\s+(?:\w+\s+){0,3}?$"
+    # "is likely to announce Wednesday the withdrawal", "claimed ... would be withdrawn".
+    r"|\b(?:likely|unlikely|possibly|perhaps|claim\w*|rumou?r\w*|speculat\w*)\b[^;]{0,70}$",
+    re.IGNORECASE,
+)
+# "another announcement about troop withdrawals from Afghanistan was likely later this week".
+_MODAL_AFTER_RE = fastre.compile(
+    r"[^;]{0,80}?\b(?:is|was|are|were|seems?|appears?)\s+(?:\w+\s+)?(?:likely|unlikely|possible|"
+    r"under\s+consideration|being\s+considered|not\s+(?:expected|planned))\b",
     re.IGNORECASE,
 )
 # A demand by someone other than the host: "called on X to", "urged X to", "demanded that X".
@@ -77,7 +85,11 @@ def voided(
     before = clause[max(0, cue_at - 100) : cue_at]
     if _NEGATION_BEFORE_RE.search(before[-70:]):
         return "negation"
-    if _CONDITION_RE.match(clause) or _MODAL_BEFORE_RE.search(before[-50:]):
+    if (
+        _CONDITION_RE.match(clause)
+        or _MODAL_BEFORE_RE.search(before[-90:])
+        or _MODAL_AFTER_RE.match(clause, cue_at)
+    ):
         return "hypothetical"
     if _EXERCISE_RE.search(clause):
         return "exercise or rotation"

@@ -98,6 +98,14 @@ def listed_before(clause: str, base: int, last: PartyMention, mentions: list[Par
     return listed[::-1]
 
 
+_REACTION_RE = fastre.compile(
+    r"\b(?:hail\w*|welcom\w*|prais\w*|applaud\w*|commend\w*|not(?:e|ed|es|ing)|stress\w*|"
+    r"support\w*|condemn\w*|criticis\w*|criticiz\w*|regret\w*|deplor\w*|monitor\w*|"
+    r"verif\w*|observ\w*)\b",
+    re.IGNORECASE,
+)
+
+
 def deploying_party(
     clause: str,
     base: int,
@@ -140,6 +148,8 @@ def deploying_mention(
         and not re.search(
             r"\b(?:from|with|between|of|to|in)\s+(?:the\s+)?$", clause[: m.start - base]
         )
+        # "Security Council members hail the planned withdrawal": who reacts does not leave.
+        and not _REACTION_RE.search(clause, m.end - base, trigger.start())
     ]
     if before:
         return before[-1]

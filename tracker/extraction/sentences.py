@@ -12,7 +12,13 @@ ABBREVIATIONS = set(lexicon.words("abbreviations.txt"))
 MAX_SENTENCE_CHARS = 3000
 
 # Only the first mark of a run may start a match: "....." costs one pass, not one per dot.
-_BOUNDARY_RE = fastre.compile(r"(?<![.!?])[.!?]++[\"'”’)\]]*(?=\s+[\"'“‘(\[]?[A-Z0-9])|\n+")
+# A blank line always ends a sentence; a single line break only when the next line does not
+# go on with a lower-case word after a line that stops mid-clause: hard-wrapped text
+# ("... in a televised statement on Wednesday evening,\nObama said ...") reads as one.
+_BOUNDARY_RE = fastre.compile(
+    r"(?<![.!?])[.!?]++[\"'”’)\]]*(?=\s+[\"'“‘(\[]?[A-Z0-9])"
+    r"|\n[ \t]*\n\s*|(?<![,;])\n(?![ \t]*[a-z])\s*"
+)
 _WORD_BEFORE_RE = fastre.compile(r"(?<!\w)([A-Za-z.]+)$")
 
 

@@ -162,10 +162,18 @@ def sentence_hits(item: Analysed) -> list[Hit]:
             # A mission that a contributor leaves ("the UK contingent ... leaving MINUSMA") is
             # the place left, not the party leaving.
             left = {h.anchor for h in hits if h.deploying and h.deploying.ref.kind == "state"}
+            cue_at = triggers[0].start()
             for mention in mentions:
-                if mention.party.mission_host and mention.start not in left:
-                    for host in (mention.party.mission_host, *mention.party.also_hosts):
-                        hits.append(Hit(mention.party, host, mention.start, "stated"))
+                if not mention.party.mission_host or mention.start in left:
+                    continue
+                # "the withdrawal of UNMIN staff", a rotation's handover: not the mission leaving.
+                staff = _NON_MILITARY_OBJECT_RE.search(clause) and not _FORCE_WORD_RE.search(clause)
+                if staff or voided(
+                    clause, clause_start, cue_at, mentions, mention.party.mission_host
+                ):
+                    continue
+                for host in (mention.party.mission_host, *mention.party.also_hosts):
+                    hits.append(Hit(mention.party, host, mention.start, "stated"))
     unique: dict[tuple[str, str | None], Hit] = {}
     for hit in sorted(hits, key=lambda h: h.how != "order"):  # "order" knows the host is main
         code = hit.deploying.ref.code if hit.deploying else None
