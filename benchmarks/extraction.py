@@ -11,9 +11,11 @@
 4. With `--dev DIR` (a directory holding `gold.json` and its articles, such as the shared
    development set), time both tools on those real-shaped articles too, one line each: they
    are denser than the generated ones, nearly every sentence naming troops, dates or numbers.
+5. With `--corpus DIR` (the real-text corpus, `tests/corpus`), the same on real texts, with
+   the ratio in total and the lowest ratio of any single text (the goals: 10x and 5x).
 
     .venv/bin/python benchmarks/extraction.py [--articles 1000] [--seed 7] [--repeat 3]
-        [--dev ../shared/eval/dev]
+        [--dev ../shared/eval/dev] [--corpus tests/corpus]
 """
 
 from __future__ import annotations
@@ -172,16 +174,18 @@ def dev_articles(directory: Path) -> list[tuple[str, str, datetime.date | None]]
         (
             entry["file"],
             (directory / entry["file"]).read_text(encoding="utf-8"),
-            datetime.date.fromisoformat(entry["published"]) if entry["published"] else None,
+            datetime.date.fromisoformat(entry["published"][:10])
+            if entry.get("published")
+            else None,
         )
         for entry in entries
     ]
 
 
-def time_dev(directory: Path, repeat: int, search_dates) -> None:
-    """Per-article and total times on the development articles, best of `repeat` runs."""
+def time_dev(directory: Path, repeat: int, search_dates, label: str = "dev") -> None:
+    """Per-article and total times on the articles of a gold set, best of `repeat` runs."""
     articles = dev_articles(directory)
-    print(f"dev articles: {len(articles)} from {directory}")
+    print(f"{label} articles: {len(articles)} from {directory}")
     ours = time_each(lambda a: extract(a[1], published=a[2]), articles, repeat)
     theirs = time_each(lambda a: search_dates(a[1], languages=["en"]), articles, repeat)
     for (name, text, _), mine, other in zip(articles, ours, theirs, strict=True):
@@ -191,7 +195,7 @@ def time_dev(directory: Path, repeat: int, search_dates) -> None:
         )
     ratios = sorted(other / mine for mine, other in zip(ours, theirs, strict=True))
     print(
-        f"dev total: extract {sum(ours):.2f} ms, dateparser {sum(theirs):.2f} ms, "
+        f"{label} total: extract {sum(ours):.2f} ms, dateparser {sum(theirs):.2f} ms, "
         f"ratio {sum(theirs) / sum(ours):.1f}x (per article {ratios[0]:.1f}x to "
         f"{ratios[-1]:.1f}x, median {statistics.median(ratios):.1f}x)"
     )
@@ -207,10 +211,22 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--repeat", type=int, default=3, help="runs per article; the best counts")
     parser.add_argument("--dev", type=Path, help="also time the articles listed in DIR/gold.json")
+    parser.add_argument("--corpus", type=Path, help="also time the real texts in DIR/gold.json")
+    parser.add_argument(
+        "--only-gold", action="store_true", help="skip the generated articles (--dev/--corpus only)"
+    )
     args = parser.parse_args()
 
     from dateparser.search import search_dates
 
+    if args.only_gold:
+        print(f"machine: {machine()}")
+        search_dates("warm-up on Monday, May 20th", languages=["en"])
+        extract("Warm-up: French troops left Mali on Monday.", published=datetime.date(2024, 1, 1))
+        for label, directory in (("dev", args.dev), ("corpus", args.corpus)):
+            if directory:
+                time_dev(directory, max(args.repeat, 5), search_dates, label=label)
+        return 0
     rng = random.Random(args.seed)
     articles = [make_article(rng) for _ in range(args.articles)]
     sizes = sorted(len(text) for text, _, _ in articles)
@@ -251,6 +267,8 @@ def main() -> int:
     )
     if args.dev:
         time_dev(args.dev, max(args.repeat, 5), search_dates)
+    if args.corpus:
+        time_dev(args.corpus, max(args.repeat, 5), search_dates, label="corpus")
     return 0
 
 

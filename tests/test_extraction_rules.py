@@ -277,3 +277,28 @@ def test_it_reads_hard_wrapped_lines_as_one_sentence():
     )
     withdrawal = only(text, "2011-06-23")
     assert withdrawal.announced_on.date == day("2011-06-22")
+
+
+def test_it_takes_the_day_over_the_month_it_falls_in():
+    text = (
+        "The withdrawal of American forces from Iraq was completed by December 2011. The U.S. "
+        "troop withdrawal from Iraq was completed on 18 December 2011 early Sunday morning."
+    )
+    withdrawal = only(text, None)
+    assert (withdrawal.completed_on.date, withdrawal.completed_on.precision) == (
+        day("2011-12-18"),
+        "day",
+    )
+
+
+def test_it_reads_a_comma_between_month_and_ordinal_day():
+    text = "President Biden will withdraw all U.S. troops from Afghanistan by September, 11th."
+    assert only(text, "2021-04-13").deadline.date == day("2021-09-11")
+
+
+def test_it_reads_bringing_a_war_to_a_conclusion_with_troops_home_as_a_withdrawal():
+    text = (
+        "U.S. forces will bring the mission in Afghanistan to a successful and responsible "
+        "conclusion."
+    )
+    assert pairs(text, "2020-11-17") == [("US", "AF")]

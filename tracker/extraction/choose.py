@@ -6,7 +6,12 @@ from __future__ import annotations
 
 import datetime
 
-from .confidence import PUBLICATION_DAY_CONFIDENCE, date_confidence
+from .confidence import (
+    MILESTONE_CONFIDENCE,
+    PUBLICATION_DAY_CONFIDENCE,
+    date_confidence,
+    withdrawal_confidence,
+)
 from .dates import DateMention, add_duration
 from .force_size import choose_personnel
 from .model import DateFact, MilestoneFact, PersonnelFact, PhaseFact, WithdrawalFact
@@ -41,13 +46,8 @@ def withdrawal_fact(
         deadline = completed
     personnel = choose_personnel(pair, reference)
     milestones = _milestones(pair, announced, reference, events)
-    confidence = 0.5
-    if "stated" in pair.how:
-        confidence += 0.2
-    if pair.sentences >= 2:
-        confidence += 0.1
-    if personnel or announced or deadline or completed:
-        confidence += 0.1
+    has_facts = bool(personnel or announced or deadline or completed)
+    confidence = withdrawal_confidence(pair.how, pair.sentences, has_facts)
     summary = f"{pair.deploying.name} withdrawal from {pair.host.name}"
     fact = WithdrawalFact(
         deploying=pair.deploying,
@@ -58,7 +58,7 @@ def withdrawal_fact(
         completed_on=completed,
         milestones=milestones,
         phases=phases,
-        confidence=round(min(confidence, 0.95), 2),
+        confidence=confidence,
         summary=summary,
     )
     return pair.order, fact
@@ -103,7 +103,23 @@ def _choose_completed(pair: Pair, reference: datetime.date) -> DateFact | None:
     if not options:
         return None
     best = max(options, key=lambda c: (c.date, -_PRECISION_RANK[c.mention.precision]))
-    return _fact(best)
+    return _fact(_finest_within(best, options))
+
+
+def _finest_within(best: Candidate, options: list[Candidate]) -> Candidate:
+    """ "completed by December 2011" and "completed on 18 December 2011" name one day: the
+    day, which the month only rounds."""
+    width = {"month": 7, "year": 4}.get(best.mention.precision)
+    if width is None:
+        return best
+    period = best.date.isoformat()[:width]
+    finer = [
+        c
+        for c in options
+        if c.date.isoformat()[:width] == period
+        and _PRECISION_RANK[c.mention.precision] < _PRECISION_RANK[best.mention.precision]
+    ]
+    return max(finer, key=lambda c: (-_PRECISION_RANK[c.mention.precision], c.date), default=best)
 
 
 def _duration_end(
@@ -197,7 +213,11 @@ def _phases(pair: Pair, reference: datetime.date) -> list[PhaseFact]:
             phrase=phase.mention.phrase,
             evidence=evidence,
             anchored=phase.mention.anchored,
-            confidence=date_confidence(candidate, phase.mention.anchored) if candidate else 0.5,
+            confidence=(
+                date_confidence(candidate, phase.mention.anchored)
+                if candidate
+                else MILESTONE_CONFIDENCE
+            ),
         )
         size = phase.size
         personnel = (

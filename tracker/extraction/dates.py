@@ -54,8 +54,9 @@ _PATTERNS = [
     (
         "month_day",
         fastre.compile(
-            rf"\b(?:(?P<wd>{_WEEKDAY}),?\s+)?(?:(?P<part>{_PART})[\s-]+)?(?P<m>{_MONTH})\s*"
-            rf"(?P<d>{_DAY})(?!,\d|\d)(?:,?\s+(?P<y>{_YEAR}))?"
+            rf"\b(?:(?P<wd>{_WEEKDAY}),?\s+)?(?:(?P<part>{_PART})[\s-]+)?(?P<m>{_MONTH})"
+            # "September, 11th": a comma only before an ordinal day.
+            rf"(?:\s*|,\s*(?=\d{{1,2}}(?:st|nd|rd|th)\b))(?P<d>{_DAY})(?!,\d|\d)(?:,?\s+(?P<y>{_YEAR}))?"
             rf"(?:\s+(?:of\s+)?(?P<rel>{_REL})\s+year\b)?"
         ),
     ),
@@ -319,6 +320,15 @@ def find_dates(text: str, offset: int, context: DateContext) -> list[DateMention
             runs_from = _RUNS_FROM_RE.match(text, end)
             if runs_from:
                 mention.runs_from = (runs_from.group("noun") or runs_from.group("noun2")).lower()
+        # "on 18 December 2011 early Sunday morning": the weekday names the same day again.
+        if (
+            kind == "weekday"
+            and mentions
+            and mentions[-1].year_given
+            and (offset + start - mentions[-1].end <= 2)
+        ):
+            taken_until = end
+            continue
         mentions.append(mention)
         taken_until = end
     return mentions

@@ -54,18 +54,23 @@ _PRESENCE_RE = fastre.compile(
     r"\b(?:currently|there\s+(?:are|were)|has|have|had|stationed|based|deployed|present)\b",
     re.IGNORECASE,
 )
+_DIGIT_RE = re.compile(r"\d")
 _WHOLE_RE = fastre.compile(r"\b(?:remaining|all|entire|whole)\b", re.IGNORECASE)
 
 
 def levels_of(item: Analysed) -> list[tuple[str, str, int]]:
     """(host, "target" or "present", number) for each "N ... in <host>" in the sentence."""
     text, base = item.sentence.text, item.sentence.start
-    out = []
+    out: list[tuple[str, str, int]] = []
+    if not item.sizes and not _DIGIT_RE.search(text):  # no number at all: nothing to read
+        return out
     for mention in item.parties:
         if mention.party.ref.kind != "state":
             continue
         at = mention.start - base
         left = text[max(0, at - 60) : at]
+        if not _DIGIT_RE.search(left):
+            continue
         level = _LEVEL_BEFORE_RE.search(left)
         if not level:
             continue

@@ -49,7 +49,7 @@ WITHDRAWAL_RE = fastre.compile(
     r"|\breduc(?:e|es|ing|tion)\b|\b(?:reduced|cut|cuts|cutting)\s+"
     r"(?=(?:its|their|the|his|her|about|some|roughly|around|back|\d)\b)"
     r"|\b(?:bring|brings|bringing|brought|draw|draws|drawing|drew|come|comes|came|coming)\s+"
-    r"(?:\S+\s+){0,8}?to\s+(?:a\s+close|an\s+end)\b"
+    r"(?:\S+\s+){0,8}?to\s+(?:a\s+close|an\s+end|a\s+(?:[\w-]+\s+(?:and\s+)?){0,3}?conclusion)\b"
     r"|\breturn(?:s|ed|ing)?\s+(?:\w+\s+){0,5}?(?:bases?|sites?|camps?)\b"
     # "redeploy 9,500 troops from Germany", "repositioned from Germany", "returning from Iraq".
     r"|\b(?:reposition\w*|relocat\w*|redeploy\w*|return(?:s|ed|ing)?|mov(?:e|es|ed|ing)|"
@@ -125,7 +125,8 @@ _END_OF_MISSION_BEFORE_RE = fastre.compile(
     re.IGNORECASE,
 )
 _END_OF_MISSION_AFTER_RE = fastre.compile(
-    r"^\s+(?:to\s+(?:a\s+close|an\s+end)|(?:is|was|will|would|shall)\s+(?:\w+\s+){0,2}?"
+    r"^\s+(?:to\s+(?:a\s+close|an\s+end|a\s+(?:[\w-]+\s+(?:and\s+)?){0,3}?conclusion)|"
+    r"(?:is|was|will|would|shall)\s+(?:\w+\s+){0,2}?"
     r"(?:end|close|over|terminated|conclude))",
     re.IGNORECASE,
 )
