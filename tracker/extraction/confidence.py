@@ -27,8 +27,6 @@ _DATE_CONFIDENCE = {
     ("completed", "year"): 0.45,
 }
 MILESTONE_CONFIDENCE = 0.5
-# The publication day taken as the announcement of a withdrawal stated as planned.
-PUBLICATION_DAY_CONFIDENCE = 0.6
 # Read against the day of processing, the text giving no day of its own: a guess.
 UNANCHORED_CONFIDENCE = 0.3
 

@@ -19,7 +19,6 @@
 from __future__ import annotations
 
 import datetime
-import re
 
 from . import fastre
 from .choose import withdrawal_fact
@@ -39,7 +38,7 @@ from .negatives import deployments
 from .numbers import find_force_sizes
 from .parties import resolve_unnamed_host, resolve_unnamed_party
 from .phases import sentence_phases
-from .places import STATES, find_parties, missions_in
+from .places import STATES, Party, find_parties, missions_in
 from .records import LOCATIVE_BEFORE_RE, Analysed, Candidate, Hit, Pair, clause_text
 from .sentences import Sentence, split_sentences
 from .triggers import MILITARY_RE, is_relevant, sentence_hits
@@ -88,8 +87,7 @@ def extract(
     for item in analysed:
         _attach(item, pairs, reference)
     events = event_ends(analysed)
-    known = source in ("published", "dateline")
-    withdrawals = [withdrawal_fact(pair, reference, events, known) for pair in pairs.values()]
+    withdrawals = [withdrawal_fact(pair, reference, events) for pair in pairs.values()]
     withdrawals.sort(key=lambda w: w[0])
     return ExtractionResult(
         reference_date=reference,
@@ -143,13 +141,12 @@ def _find_pairs(analysed: list[Analysed], reference: datetime.date) -> dict[tupl
     pairs: dict[tuple[str, str], Pair] = {}
     pending: list[tuple[int, Hit]] = []
     partyless: list[tuple[int, Hit]] = []
-    mission_hosts = {
-        host: m.party
-        for item in analysed
-        for m in item.parties
-        if m.party.mission_host
-        for host in (m.party.mission_host, *m.party.also_hosts)
-    }
+    # The first mission the text names for a host is the one its "UN peacekeepers" are.
+    mission_hosts: dict[str, Party] = {}
+    for item in analysed:
+        for m in item.parties:
+            for host in (m.party.mission_host, *m.party.also_hosts) if m.party.mission_host else ():
+                mission_hosts.setdefault(host, m.party)
     # "The UN peacekeeping mission in Liberia" in 2015 is UNMIL, though the text never names it.
     for item in analysed:
         for m in item.parties:
@@ -159,7 +156,7 @@ def _find_pairs(analysed: list[Analysed], reference: datetime.date) -> dict[tupl
                     if mission and host not in mission_hosts:
                         mission_hosts[host] = mission
     # "Withdraw from the agreement" is no troop withdrawal: the text must speak of soldiers.
-    military = any(MILITARY_RE.search(item.sentence.text) for item in analysed)
+    military = bool(mission_hosts) or any(MILITARY_RE.search(i.sentence.text) for i in analysed)
     for index, item in enumerate(analysed):
         if military:
             item.hits = sentence_hits(item)
@@ -188,22 +185,6 @@ def _find_pairs(analysed: list[Analysed], reference: datetime.date) -> dict[tupl
             h for h in item.hits if h.host and h.deploying and h.host != h.deploying.ref.code
         ]
     return pairs
-
-
-_PLANNED_RE = fastre.compile(
-    r"\b(?:will|shall|plans?\s+to|plans\s+(?:to|for)|planned|is\s+to|are\s+to|"
-    r"to\s+be\s+withdrawn|announc\w*|decid\w*|decision|approv\w*|ordered)\b",
-    re.IGNORECASE,
-)
-_DONE_RE = fastre.compile(
-    r"\b(?:had|have|has)\s+(?:been\s+)?(?:\w+\s+)?(?:withdrawn|left|completed|finished|"
-    r"departed|pulled)\b|\b(?:completed|ended|was\s+withdrawn|were\s+withdrawn)\b",
-    re.IGNORECASE,
-)
-
-
-def _is_planned(sentence: str) -> bool:
-    return bool(_PLANNED_RE.search(sentence)) and not _DONE_RE.search(sentence)
 
 
 def _hosts_named(item: Analysed) -> set[str]:
@@ -242,11 +223,8 @@ def _attach(item: Analysed, pairs: dict[tuple[str, str], Pair], reference: datet
     reduction = reduction_of(item)
     phases = sentence_phases(item)
     candidates: dict[int, Candidate | None] = {}
-    planned = bool(item.hits) and _is_planned(item.sentence.text)
     for pair, segment_start, segment_end in targets:
         pair.sentences += 1
-        if planned and pair.planned is None:
-            pair.planned = item.evidence
         if deadline_is_completion:
             pair.deadline_is_completion = True
         for index, mention in enumerate(item.dates):

@@ -61,6 +61,10 @@ _DEMAND_RE = fastre.compile(
 )
 # These are always a third party's demand, whoever speaks.
 CALL_ON_RE = fastre.compile(r"^(?:call|urg|appeal|press|insist)", re.IGNORECASE)
+_REPORT_ASKED_RE = fastre.compile(
+    r"\b(?:report\w*|update|inform\w*|provide|brief\w*|recommend\w*|options|assess\w*|plan\s+for)\b",
+    re.IGNORECASE,
+)
 _HOST_GOVERNMENT_RE = fastre.compile(
     r"\b(?:junta|government|authorities|president|prime\s+minister|ministry|military\s+rulers|"
     r"regime|leaders?|parliament)\b",
@@ -94,7 +98,9 @@ def voided(
     if _EXERCISE_RE.search(clause):
         return "exercise or rotation"
     demands = list(_DEMAND_RE.finditer(before))
-    if demands:
+    # "requested the Secretary-General to provide an update on the drawdown": a report asked
+    # for, not a withdrawal demanded.
+    if demands and not _REPORT_ASKED_RE.search(before, demands[-1].end()):
         demand = demands[-1]
         if CALL_ON_RE.match(demand.group()):
             return "demand"

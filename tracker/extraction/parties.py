@@ -38,8 +38,11 @@ FORCES_IN_RE = fastre.compile(
 
 OF_ARMED_PARTY_RE = fastre.compile(
     # "the withdrawal of the roughly 1,000 French soldiers": sizes and qualifiers may intervene.
+    # "of up to 2,000 United Nations military personnel", "of the 10,400 peacekeepers".
     rf"^\s+of\s+(?:the\s+|its\s+|their\s+)?(?:(?:last|remaining|all|some|about|roughly|around|"
-    rf"nearly|almost|approximately|estimated|[\d,.]+)\s+){{0,3}}[A-Z][\w.'’-]*\s+(?:{FORCE_NOUNS})\b"
+    rf"nearly|almost|approximately|estimated|up\s+to|more\s+than|over|[\d,.]+)\s+){{0,3}}"
+    rf"(?:(?:[A-Z][\w.'’-]*\s+){{1,3}}(?:military\s+|armed\s+)?(?:{FORCE_NOUNS})|peacekeepers|"
+    rf"blue\s+helmets)\b"
 )
 
 
@@ -132,6 +135,15 @@ def deploying_mention(
     else:
         host_start = base + trigger.end()
     candidates = [m for m in mentions if host is None or m.code != host.code]
+    # "the withdrawal of the 10,400 peacekeepers": the force noun names the party itself.
+    if OF_ARMED_PARTY_RE.match(clause[trigger.end() :]):
+        named = [
+            m
+            for m in candidates
+            if base + trigger.end() <= m.start < host_start and m.party.ref.kind == "organisation"
+        ]
+        if named:
+            return named[0]
     # 1. "American forces", "French troops": a party naming soldiers, nearest the cue.
     armed = [m for m in candidates if FORCE_AFTER_PARTY_RE.match(clause[m.end - base :])]
     inside = [m for m in armed if base + trigger.start() <= m.start < host_start]

@@ -65,7 +65,6 @@ class Pair:
     # (phase, its date's candidate, the sentence): see phases.py
     phases: list[tuple[RawPhase, Candidate | None, Evidence]] = field(default_factory=list)
     deadline_is_completion: bool = False
-    planned: Evidence | None = None  # a sentence stating the withdrawal as decided, to come
 
 
 LOCATIVE_BEFORE_RE = fastre.compile(r"\b(?:in|to|from|into|of)\s+(?:the\s+)?$", re.IGNORECASE)

@@ -276,6 +276,13 @@ _NOT_A_PLACE_RE = fastre.compile(
 )
 
 
+_WITHDRAWAL_OF_RE = fastre.compile(
+    r"\s+(?:the\s+)?(?:\w+\s+)?(?:withdrawal|departure|pull-?out|exit|repatriation)\s+of\s+"
+    r"(?:the\s+|its\s+|their\s+|all\s+)?(?:[\d,.]+\s+)?$",
+    re.IGNORECASE,
+)
+
+
 def _order_hit(clause: str, base: int, order: re.Match, mentions: list[PartyMention]) -> Hit | None:
     """ "Burkina Faso gives French special forces one month to leave"; "expelled French forces"."""
     after = [m for m in mentions if base + order.end() <= m.start <= base + order.end() + 60]
@@ -284,6 +291,9 @@ def _order_hit(clause: str, base: int, order: re.Match, mentions: list[PartyMent
     deploying = after[0]
     expel = bool(_EXPEL_RE.match(order.group()))
     rest = clause[deploying.end - base : deploying.end - base + 100]
+    # "Sudan requested the withdrawal of the 10,400 peacekeepers": the noun comes first.
+    if _WITHDRAWAL_OF_RE.match(clause, order.end() - base, deploying.start - base):
+        expel = True
     if not expel and not _LEAVE_AFTER_ORDER_RE.search(rest):
         return None
     if deploying.party.form == "adjective" and not FORCE_AFTER_PARTY_RE.match(rest):
