@@ -310,3 +310,40 @@ def test_it_reads_a_request_for_a_report_on_a_drawdown_as_no_demand():
         "drawdown of UNOCI by 31 January 2017."
     )
     assert pairs(text, "2016-06-30") == [("UNOCI", "CI")]
+
+
+def test_it_reads_a_list_of_states_ending_with_the_before_the_verb():
+    text = (
+        "Spain, Honduras, and the Dominican Republic have announced they will be pulling their "
+        "troops out of Iraq."
+    )
+    assert sorted(pairs(text, "2004-04-24")) == [("DO", "IQ"), ("ES", "IQ"), ("HN", "IQ")]
+
+
+def test_it_reads_a_members_question_on_a_withdrawal_as_no_demand():
+    text = (
+        "Mr. Mills asked the Secretary of State for Defence if he will make a statement on the "
+        "arrangements for withdrawal of British troops from Aden."
+    )
+    assert pairs(text, "1967-11-01") == [("GB", "YE")]
+
+
+def test_it_reads_forces_withdrawn_from_their_stations_in_several_countries():
+    text = (
+        "We intend to withdraw British forces from their stations in Malaysia, Singapore, and "
+        "the Persian Gulf by the end of 1971."
+    )
+    result = read(text, "1970-03-02")
+    assert {(w.deploying.code, w.host.code) for w in result.withdrawals} == {
+        ("GB", "MY"),
+        ("GB", "SG"),
+    }
+    assert {w.deadline.date for w in result.withdrawals} == {day("1971-12-31")}
+
+
+def test_it_reads_the_withdrawal_of_a_states_combat_forces_without_a_named_host_in_the_clause():
+    text = (
+        "The war in Vietnam goes on. We have adopted a plan for the complete withdrawal of all "
+        "U.S. combat ground forces, the President said of Vietnam."
+    )
+    assert pairs(text, "1969-11-03") == [("US", "VN")]

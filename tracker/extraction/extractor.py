@@ -53,6 +53,7 @@ _DATELINE_RE = fastre.compile(
     r"^[A-Z][A-Z'’.\- ]{2,40}(?:,\s*[A-Za-z.'’ -]{2,40})?\s+[—–-]{1,2}\s+"
     r"|^[A-Z][\w'’.\- ]{1,40},\s+[\w ,]{6,30}?\s+[—–-]{1,2}\s"
 )
+_LIST_AND_RE = fastre.compile(r"and\s+(?:the\s+)?")
 _CLAUSE_BREAK_RE = fastre.compile(
     r";|\s[—–]\s|,\s+(?=(?:and|but|while|whereas|after|before|although|though|amid)\s)"
     r"|,\s+(?=(?:down|up)\s+from\b|compared\s+(?:with|to)\b)"
@@ -128,9 +129,18 @@ def _analyse(sentence: Sentence, context: DateContext) -> Analysed:
     ]
     clauses = []
     start = sentence.start
+    ends = {m.end for m in parties}
+    starts = {m.start for m in parties}
     for match in _CLAUSE_BREAK_RE.finditer(sentence.text):
-        clauses.append((start, sentence.start + match.start()))
-        start = sentence.start + match.end()
+        at, after = sentence.start + match.start(), sentence.start + match.end()
+        # "Spain, Honduras, and the Dominican Republic have announced ...": a list of parties
+        # goes on past ", and"; it is no new clause.
+        if at in ends and _LIST_AND_RE.match(sentence.text, match.end()):
+            listed = _LIST_AND_RE.match(sentence.text, match.end())
+            if after + listed.end() - match.end() in starts:
+                continue
+        clauses.append((start, at))
+        start = after
     clauses.append((start, sentence.end))
     evidence = Evidence(sentence.text, sentence.start, sentence.end)
     return Analysed(sentence, evidence, parties, dates, sizes, clauses)

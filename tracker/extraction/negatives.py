@@ -62,7 +62,10 @@ _DEMAND_RE = fastre.compile(
 # These are always a third party's demand, whoever speaks.
 CALL_ON_RE = fastre.compile(r"^(?:call|urg|appeal|press|insist)", re.IGNORECASE)
 _REPORT_ASKED_RE = fastre.compile(
-    r"\b(?:report\w*|update|inform\w*|provide|brief\w*|recommend\w*|options|assess\w*|plan\s+for)\b",
+    # ... and a member's question to a minister: "asked the Secretary of State if he will
+    # make a statement on the withdrawal".
+    r"\b(?:report\w*|update|inform\w*|provide|brief\w*|recommend\w*|options|assess\w*|"
+    r"plan\s+for|statement|if|whether|what|when)\b",
     re.IGNORECASE,
 )
 _HOST_GOVERNMENT_RE = fastre.compile(

@@ -41,7 +41,7 @@ OF_ARMED_PARTY_RE = fastre.compile(
     # "of up to 2,000 United Nations military personnel", "of the 10,400 peacekeepers".
     rf"^\s+of\s+(?:the\s+|its\s+|their\s+)?(?:(?:last|remaining|all|some|about|roughly|around|"
     rf"nearly|almost|approximately|estimated|up\s+to|more\s+than|over|[\d,.]+)\s+){{0,3}}"
-    rf"(?:(?:[A-Z][\w.'’-]*\s+){{1,3}}(?:military\s+|armed\s+)?(?:{FORCE_NOUNS})|peacekeepers|"
+    rf"(?:(?:[A-Z][\w.'’-]*\s+){{1,3}}(?:[a-z]+\s+){{0,2}}?(?:{FORCE_NOUNS})|peacekeepers|"
     rf"blue\s+helmets)\b"
 )
 
@@ -85,7 +85,9 @@ _DATE_WORDS_RE = fastre.compile(
 )
 
 
-_LIST_BEFORE_GAP_RE = fastre.compile(r"^\s*(?:,\s*(?:and\s+)?|and\s+|as\s+well\s+as\s+)$")
+_LIST_BEFORE_GAP_RE = fastre.compile(
+    r"^\s*(?:,\s*(?:and\s+)?|and\s+|as\s+well\s+as\s+)(?:the\s+)?$", re.IGNORECASE
+)
 
 
 def listed_before(clause: str, base: int, last: PartyMention, mentions: list[PartyMention]):

@@ -103,7 +103,9 @@ def is_relevant(sentence: str) -> bool:
 
 
 _HOST_FROM_RE = fastre.compile(
-    r"^[^;:!?]{0,80}?\b(?:from|out\s+of)\s+(?:the\s+)?(?:[a-z][\w-]*\s+){0,2}$", re.IGNORECASE
+    # "from their stations in Malaysia", "out of the city of Kherson".
+    r"^[^;:!?]{0,80}?\b(?:from|out\s+of)\s+(?:the\s+)?(?:[a-z][\w-]*\s+){0,3}$",
+    re.IGNORECASE,
 )
 _HOST_PRESENCE_RE = fastre.compile(
     r"^[^;:!?]{0,80}?\b(?:mission|presence|operations?|deployment|bases?|sites?|camps?|troops|"
