@@ -347,3 +347,26 @@ def test_it_reads_the_withdrawal_of_a_states_combat_forces_without_a_named_host_
         "U.S. combat ground forces, the President said of Vietnam."
     )
     assert pairs(text, "1969-11-03") == [("US", "VN")]
+
+
+def test_it_dates_the_councils_extension_that_decides_a_drawdown_as_its_announcement():
+    text = (
+        "The Security Council today extended the mandate of UNAMSIL for a final six months, "
+        "noting that the drawdown should begin in mid-August and be completed by 31 December."
+    )
+    withdrawal = only(text, "2005-06-30")
+    assert withdrawal.announced_on.date == day("2005-06-30")
+    assert withdrawal.deadline.date == day("2005-12-31")
+
+
+def test_it_reads_a_wartime_level_a_deployment_or_all_but_a_brigade_as_no_force_size():
+    text = (
+        "U.S. forces are leaving Saudi Arabia. There were about 10,000 American personnel in "
+        "Saudi Arabia during the most recent Iraqi conflict."
+    )
+    assert only(text, "2003-04-29").personnel is None
+    text = (
+        "Britain will bring all its troops home from Germany by 2020, with all but the 4,400 "
+        "troops of 20 Brigade home by Christmas 2016."
+    )
+    assert only(text, "2013-03-05").personnel is None

@@ -31,6 +31,9 @@ _CUES = [
         "announce",
         r"\b(?:announc\w*|declar\w*|unveil\w*|decid\w*|decision|vot(?:e|ed|es|ing)|approv\w*|"
         r"(?:televised\s+|prime-time\s+|national\s+)?(?:statement|address|speech)|"
+        # "The Security Council today extended the mandate ..., noting that the drawdown
+        # should be completed by 31 December": the decision of the body that decides.
+        r"extend(?:s|ed)|renew(?:s|ed)|authori[sz](?:es|ed)|"
         r"adopt\w*|resolution|set\s+(?:a|the)\s+deadline|sets?)\b",
     ),
     ("report", r"\b(?:said|says|say|told|tells|stated|confirm\w*|reported|according\s+to)\b"),

@@ -19,7 +19,8 @@ _SIZE_VETO_RE = fastre.compile(
     r"evacuees|refugees|ceiling|capped|cap|limit|maximum|authori[sz]ed\s+(?:strength|level)|"
     r"residual|additional|extra|reinforc\w*|dispatch\w*|send(?:s|ing)?|"
     r"(?:will|would|to|shall|could|may|should)\s+(?:\w+\s+)?(?:remain|stay)|stay\s+behind|"
-    r"remain\s+behind|lost\s+their\s+lives|perished|fallen|memory\s+of|used\s+to\s+be)\b",
+    r"remain\s+behind|lost\s+their\s+lives|perished|fallen|memory\s+of|used\s+to\s+be|"
+    r"all\s+but|deploy\w*)\b",
     re.IGNORECASE,
 )
 _SIZE_MORE_RE = fastre.compile(r"^\s*more\b", re.IGNORECASE)
@@ -55,6 +56,10 @@ _PRESENCE_RE = fastre.compile(
     re.IGNORECASE,
 )
 _DIGIT_RE = re.compile(r"\d")
+# "There were about 10,000 American personnel in Saudi Arabia during the conflict": a level
+# at another time. (A force a text says is there now, "now has some 2,500 U.S. troops in the
+# country", is the one leaving when its mission ends, so it stays a candidate.)
+_PRESENT_NOW_RE = fastre.compile(r"\b(?:there\s+were|during)\b", re.IGNORECASE)
 _WHOLE_RE = fastre.compile(r"\b(?:remaining|all|entire|whole)\b", re.IGNORECASE)
 
 
@@ -118,6 +123,8 @@ def size_score(item: Analysed, size: ForceSize, pair: Pair, reference: datetime.
     score = 1
     if WITHDRAWAL_RE.search(clause):
         score += 2
+    elif _PRESENT_NOW_RE.search(clause) and not _WHOLE_RE.search(item.sentence.text):
+        return None
     if any(
         m.code == pair.deploying.code and size.start <= m.start < size.end + 40
         for m in item.parties
