@@ -34,7 +34,7 @@ def withdrawal_fact(
     personnel = choose_personnel(pair, reference)
     milestones = _milestones(pair, announced, reference, events)
     has_facts = bool(personnel or announced or deadline or completed)
-    confidence = withdrawal_confidence(pair.how, pair.sentences, has_facts)
+    confidence = withdrawal_confidence(pair.how, pair.statements, has_facts)
     summary = f"{pair.deploying.name} withdrawal from {pair.host.name}"
     fact = WithdrawalFact(
         deploying=pair.deploying,

@@ -213,6 +213,7 @@ def _add_pair(pairs, hit: Hit, host: str, index: int, mission_hosts: dict) -> No
     if pair is None:
         pair = pairs[key] = Pair(deploying.ref, STATES[host], order=index)
     pair.how.add(hit.how)
+    pair.statements += 1
 
 
 # -- Step 3: attach sentences and give dates their roles --------------------------------------

@@ -56,6 +56,7 @@ class Pair:
     host: PartyRef
     order: int
     sentences: int = 0
+    statements: int = 0  # sentences that state this withdrawal (a trigger and its frame)
     how: set[str] = field(default_factory=set)
     candidates: list[Candidate] = field(default_factory=list)
     sizes: list[tuple[int, int, ForceSize, Evidence]] = field(default_factory=list)
