@@ -215,10 +215,24 @@ def main() -> int:
     parser.add_argument(
         "--only-gold", action="store_true", help="skip the generated articles (--dev/--corpus only)"
     )
+    parser.add_argument(
+        "--memory-articles",
+        type=int,
+        default=0,
+        help="also measure extract's peak memory over this many generated articles (no timing)",
+    )
     args = parser.parse_args()
 
     from dateparser.search import search_dates
 
+    if args.memory_articles:
+        rng = random.Random(args.seed)
+        many = [make_article(rng) for _ in range(args.memory_articles)]
+        tenth = many[: max(1, len(many) // 10)]
+        print(
+            f"peak memory (tracemalloc) of extract: {peak_memory(tenth):.2f} MB over "
+            f"{len(tenth)} articles, {peak_memory(many):.2f} MB over {len(many)} articles"
+        )
     if args.only_gold:
         print(f"machine: {machine()}")
         search_dates("warm-up on Monday, May 20th", languages=["en"])
