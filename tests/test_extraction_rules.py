@@ -370,3 +370,17 @@ def test_it_reads_a_wartime_level_a_deployment_or_all_but_a_brigade_as_no_force_
         "troops of 20 Brigade home by Christmas 2016."
     )
     assert only(text, "2013-03-05").personnel is None
+
+
+def test_it_reads_a_rundown_or_reductions_of_forces_as_a_withdrawal():
+    text = "Malta objects to the proposed rundown of British forces in Malta, the minister said."
+    assert pairs(text, "1967-01-30") == [("GB", "MT")]
+    text = "The Government defended the reductions in British forces in Malta."
+    assert pairs(text, "1967-01-30") == [("GB", "MT")]
+
+
+def test_it_reads_old_and_local_names_of_places_left():
+    text = "British forces stationed in Bahrein will be withdrawn at the end of 1971."
+    assert pairs(text, "1971-03-11") == [("GB", "BH")]
+    text = "British forces will be withdrawn from Sharjah at the end of 1971."
+    assert pairs(text, "1971-03-11") == [("GB", "AE")]

@@ -46,7 +46,7 @@ WITHDRAWAL_RE = fastre.compile(
     r"|\bterminat\w*|\bwind(?:s|ing)?\s+down\b|\bwound\s+down\b"
     r"|\bdisengag\w*|\brepatriat\w*|\bretrograde\b"
     # "reduce its forces in X", not "a reduced presence in X" (an adjective).
-    r"|\breduc(?:e|es|ing|tion)\b|\b(?:reduced|cut|cuts|cutting)\s+"
+    r"|\breduc(?:e|es|ing|tions?)\b|\brun-?downs?\b|\brun(?:s|ning)?\s+down\b|\b(?:reduced|cut|cuts|cutting)\s+"
     r"(?=(?:its|their|the|his|her|about|some|roughly|around|back|\d)\b)"
     r"|\b(?:bring|brings|bringing|brought|draw|draws|drawing|drew|come|comes|came|coming)\s+"
     r"(?:\S+\s+){0,8}?to\s+(?:a\s+close|an\s+end|a\s+(?:[\w-]+\s+(?:and\s+)?){0,3}?conclusion)\b"
