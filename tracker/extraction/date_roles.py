@@ -345,7 +345,13 @@ def _dated_deadline_beside(
     )
 
 
-# A clause with several dates is read once, not once per date.
+def forget_texts() -> None:
+    """Empty the per-text caches below, so memory stays flat over any number of texts."""
+    _about_withdrawal.cache_clear()
+    _is_superseding.cache_clear()
+
+
+# A clause with several dates is read once, not once per date (the cache lives for one text).
 @functools.lru_cache(maxsize=4096)
 def _about_withdrawal(text: str) -> bool:
     return bool(WITHDRAWAL_RE.search(text) or EVENT_NOUN_RE.search(text))

@@ -27,6 +27,7 @@ from .date_roles import (
     UNDATED_MILESTONES,
     date_candidate,
     event_ends,
+    forget_texts,
     reference_from_dateline,
     reference_from_text,
     reference_from_weekday,
@@ -75,6 +76,7 @@ def extract(
     if isinstance(today, datetime.datetime):
         today = today.date()
     today = today or datetime.date.today()
+    forget_texts()
     sentences = [s for s in split_sentences(text) if is_relevant(s.text)]
     reference, source = _reference(sentences, published, today)
     context = DateContext(
