@@ -41,7 +41,7 @@ def date_confidence(candidate: Candidate, anchored: bool) -> float:
 def withdrawal_confidence(how: set[str], statements: int, has_facts: bool) -> float:
     """A pair stated outright in two sentences or more, with a date or a size, was right 35
     times in 39 on the corpus (0.8); one stated once, or without facts, 37 in 52 (0.6); a pair
-    whose leaving party or host was read from elsewhere in the text 11 in 19, a guess (0.45)."""
+    whose leaving party or host was read from elsewhere in the text 12 in 20, a guess (0.45)."""
     if how <= {"no_party", "unnamed", "unnamed_of"}:
         return 0.45
     if "stated" not in how:
