@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -227,6 +228,20 @@ CELERY_BEAT_SCHEDULE = {
         "task": "tracker.tasks.feeds_poll_due_task",
         "schedule": 60.0,
     },
+    # Time-based alerts (deadline near, passed): reads only the alarms that are due.
+    "alarms-sweep-every-minute": {
+        "task": "tracker.tasks.alarms_sweep_task",
+        "schedule": 60.0,
+    },
+    # Deliveries whose task the broker lost (outage, wiped, worker killed) are sent again.
+    "deliveries-requeue-due-every-minute": {
+        "task": "tracker.tasks.deliveries_requeue_due_task",
+        "schedule": 60.0,
+    },
+    "alert-digests-send-daily-at-0700-utc": {
+        "task": "tracker.tasks.digests_send_task",
+        "schedule": crontab(hour=7, minute=0),
+    },
 }
 
 # --- Cache: throttling counters. On Redis when REDIS_URL is set, so every gunicorn worker
@@ -333,3 +348,37 @@ TRACKER_RETRY_BACKOFF_BASE = env_int("TRACKER_RETRY_BACKOFF_BASE", 20)
 TRACKER_RETRY_BACKOFF_MAX = env_int("TRACKER_RETRY_BACKOFF_MAX", 300)
 # A withdrawal is "due soon" when its deadline is this many days away or fewer.
 TRACKER_DUE_SOON_DAYS = env_int("TRACKER_DUE_SOON_DAYS", 30)
+
+# --- Accounts and alerts (docs/alerts.md).
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "tracker:alerts"
+LOGOUT_REDIRECT_URL = "tracker:dashboard"
+# Links in emails (unsubscribe, the withdrawal, password reset) start with this.
+TRACKER_SITE_URL = os.environ.get("TRACKER_SITE_URL", "http://127.0.0.1:8000")
+# Email goes through Django's backend: SMTP at EMAIL_HOST when it is set (sent once, see
+# tracker/mail.py), otherwise printed to the console (the embedded default).
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "") or (
+    "tracker.mail.OnceSMTPBackend"
+    if EMAIL_HOST
+    else "django.core.mail.backends.console.EmailBackend"
+)
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "tracker@localhost")
+# The right-hand side of Message-IDs.
+TRACKER_MAIL_DOMAIN = DEFAULT_FROM_EMAIL.rpartition("@")[2] or "localhost"
+# A delivery is tried this many times (backoff as for fetches: TRACKER_RETRY_BACKOFF_*).
+TRACKER_ALERT_MAX_ATTEMPTS = env_int("TRACKER_ALERT_MAX_ATTEMPTS", 8)
+# A channel that fails this many sends in a row is paused and its owner told.
+TRACKER_ALERT_PAUSE_AFTER = env_int("TRACKER_ALERT_PAUSE_AFTER", 10)
+# A delivery "sending" for longer than this belongs to a dead worker and is sent again.
+TRACKER_ALERT_LEASE_SECONDS = env_int("TRACKER_ALERT_LEASE_SECONDS", 120)
+# Webhook connect and read timeouts (seconds).
+TRACKER_WEBHOOK_TIMEOUT = env_int("TRACKER_WEBHOOK_TIMEOUT", 5)
+# Certificate authorities for webhook HTTPS (a PEM file); default: the bundled public CAs.
+TRACKER_CA_BUNDLE = os.environ.get("TRACKER_CA_BUNDLE", "")

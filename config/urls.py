@@ -3,6 +3,8 @@ from django.urls import include, path
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    # Sign in, sign out, and password reset by email (templates/registration/).
+    path("accounts/", include("django.contrib.auth.urls")),
     path("", include("tracker.urls")),
 ]
 

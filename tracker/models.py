@@ -8,6 +8,7 @@ own module, `tracker.status`, with its SQL form beside the Python one.
 import datetime as dt
 import hashlib
 import re
+import uuid
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -729,3 +730,250 @@ class IngestJob(models.Model):
         if self.started_at and self.finished_at:
             return self.finished_at - self.started_at
         return None
+
+
+# ---------------------------------------------------------------------------------------
+# Alerts: people watch withdrawals, countries, parties or a dashboard view, and hear about
+# them through their channels (email, signed webhooks). See docs/alerts.md.
+
+
+def default_lead_days() -> list[int]:
+    # "The deadline is in 7 days", then "in 1 day".
+    return [7, 1]
+
+
+class Watch(models.Model):
+    """What one person follows: a withdrawal, a host country, a deploying party or a view."""
+
+    class Kind(models.TextChoices):
+        WITHDRAWAL = "withdrawal", "withdrawal"
+        HOST = "host", "host country"
+        PARTY = "party", "deploying party"
+        VIEW = "view", "dashboard view"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="watches"
+    )
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    withdrawal = models.ForeignKey(
+        Withdrawal, on_delete=models.CASCADE, null=True, blank=True, related_name="watches"
+    )
+    # The host country (kind "host") or the deploying party (kind "party").
+    party = models.ForeignKey(
+        Party, on_delete=models.CASCADE, null=True, blank=True, related_name="watches"
+    )
+    # The dashboard's query string (kind "view"), normalised: "host=NE&status=overdue".
+    query = models.CharField(max_length=500, blank=True, default="")
+    # Days before the deadline to be told it is near; each watch has its own.
+    lead_days = models.JSONField(default=default_lead_days, blank=True)
+    paused = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    MAX_LEAD_DAYS = 365
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind="withdrawal", withdrawal__isnull=False, party__isnull=True)
+                | Q(kind__in=["host", "party"], withdrawal__isnull=True, party__isnull=False)
+                | Q(kind="view", withdrawal__isnull=True, party__isnull=True),
+                name="watch_target_matches_kind",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "withdrawal"],
+                condition=Q(kind="withdrawal"),
+                name="watch_withdrawal_once",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "kind", "party"],
+                condition=Q(kind__in=["host", "party"]),
+                name="watch_party_once",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "query"], condition=Q(kind="view"), name="watch_view_once"
+            ),
+        ]
+        indexes = [
+            # Serves "who watches this withdrawal / this host / this party?" at every event.
+            models.Index(
+                fields=["withdrawal"], condition=Q(kind="withdrawal"), name="watch_withdrawal_idx"
+            ),
+            models.Index(
+                fields=["party", "kind"],
+                condition=Q(kind__in=["host", "party"]),
+                name="watch_party_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def label(self) -> str:
+        if self.kind == self.Kind.WITHDRAWAL:
+            return f"Withdrawal: {self.withdrawal}"
+        if self.kind == self.Kind.HOST:
+            return f"Host country: {self.party}"
+        if self.kind == self.Kind.PARTY:
+            return f"Deploying party: {self.party}"
+        return f"Dashboard view: {self.query or 'all withdrawals'}"
+
+    def clean(self) -> None:
+        days = self.lead_days
+        if not isinstance(days, list) or not all(isinstance(d, int) for d in days):
+            raise ValidationError({"lead_days": "A list of whole numbers of days."})
+        if len(days) > 5 or any(not 0 < d <= self.MAX_LEAD_DAYS for d in days):
+            raise ValidationError(
+                {"lead_days": f"At most 5 values, each from 1 to {self.MAX_LEAD_DAYS} days."}
+            )
+
+
+class Channel(models.Model):
+    """Where one person's alerts go: their email address or a webhook URL."""
+
+    class Kind(models.TextChoices):
+        EMAIL = "email", "email"
+        WEBHOOK = "webhook", "webhook"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="alert_channels"
+    )
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    # An email address or an https:// URL.
+    address = models.CharField(max_length=2000)
+    # Webhooks: the key of the X-Tracker-Signature HMAC, generated, shown to the owner.
+    secret = models.CharField(max_length=100, blank=True, default="")
+    # Email: one message a day with everything that happened, instead of one per event.
+    digest = models.BooleanField(default=False)
+    # Off when the owner pauses it, unsubscribes from an email, or it fails too often.
+    active = models.BooleanField(default=True)
+    paused_reason = models.CharField(max_length=300, blank=True, default="")
+    # Failed sends in a row; the channel pauses at TRACKER_ALERT_PAUSE_AFTER.
+    consecutive_failures = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "kind", "address"], name="channel_address_once_per_user"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.address}"
+
+
+class AlertEvent(models.Model):
+    """Something a watcher should hear about, once: its `uuid` is the id receivers dedupe on."""
+
+    class Kind(models.TextChoices):
+        DEADLINE_SOON = "deadline_soon", "deadline near"
+        DEADLINE_PASSED = "deadline_passed", "deadline passed with no completion reported"
+        DEADLINE_CHANGED = "deadline_changed", "deadline changed"
+        PHASE_MET = "phase_met", "phase met"
+        PHASE_MISSED = "phase_missed", "phase missed"
+        COMPLETED = "completed", "withdrawal completed"
+        WITHDRAWAL_NEW = "withdrawal_new", "new withdrawal"
+        CONFLICT_NEW = "conflict_new", "new conflict"
+        RECORD_VERIFIED = "record_verified", "record verified"
+        TEST = "test", "test"
+        DIGEST = "digest", "daily digest"
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    # What makes two emissions the same event ("deadline_soon:12:2024-09-15:7"): emitting
+    # it again (a re-run sweep, a re-merged source) adds nothing.
+    key = models.CharField(max_length=200, unique=True)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    withdrawal = models.ForeignKey(
+        Withdrawal, on_delete=models.SET_NULL, null=True, blank=True, related_name="alert_events"
+    )
+    # The facts as they were when it happened, with their source: the body of every message.
+    data = models.JSONField(default=dict, blank=True)
+    occurred_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.key})"
+
+
+class Delivery(models.Model):
+    """One event to one channel, written in the event's transaction.
+
+    pending → sending → sent, or back to pending to retry, or failed; held while the
+    channel is paused; digest while it waits for the daily digest (then digested).
+    """
+
+    class State(models.TextChoices):
+        PENDING = "pending", "pending"
+        SENDING = "sending", "sending"
+        SENT = "sent", "sent"
+        FAILED = "failed", "failed"
+        HELD = "held", "held (channel paused)"
+        DIGEST = "digest", "waiting for the digest"
+        DIGESTED = "digested", "sent in a digest"
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    event = models.ForeignKey(AlertEvent, on_delete=models.CASCADE, related_name="deliveries")
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="deliveries")
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    # When a worker took it; a "sending" row older than the lease belongs to a dead worker.
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True, default="")
+    # The webhook receiver's HTTP status, or the SMTP server's reply code.
+    response_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    # The digest delivery that carried this one.
+    digest = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="digested"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "deliveries"
+        constraints = [
+            models.UniqueConstraint(fields=["event", "channel"], name="delivery_once_per_channel"),
+        ]
+        indexes = [
+            # Serves the sweep that re-sends deliveries whose task was lost or is due again.
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=Q(state__in=["pending", "sending"]),
+                name="delivery_due_idx",
+            ),
+            # Serves each owner's delivery log, newest first.
+            models.Index(fields=["channel", "-created_at"], name="delivery_channel_log_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event} → {self.channel}: {self.state}"
+
+
+class WithdrawalAlarm(models.Model):
+    """When a watched withdrawal next has a time-based event due (healthchecks' alert_after).
+
+    One row per watched open withdrawal with a deadline. The beat sweep reads only the rows
+    whose alert_after has passed, through its index, so an idle sweep costs the same at
+    100 or 100,000 withdrawals. Kept by services.alarms_refresh.
+    """
+
+    withdrawal = models.OneToOneField(
+        Withdrawal, on_delete=models.CASCADE, primary_key=True, related_name="alarm"
+    )
+    # The deadline the thresholds were computed for: a moved deadline re-arms.
+    deadline = models.DateField()
+    # Thresholds after this moment are still to fire.
+    armed_at = models.DateTimeField()
+    alert_after = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["alert_after"], name="alarm_alert_after_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.withdrawal_id} after {self.alert_after:%Y-%m-%d %H:%M}"

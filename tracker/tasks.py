@@ -38,3 +38,32 @@ def feeds_poll_due_task() -> int:
 @shared_task(ignore_result=True)
 def ingest_jobs_requeue_stale_task() -> int:
     return services.ingest_jobs_requeue_stale()
+
+
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def delivery_send_task(self, delivery_id: int) -> None:
+    # In-process (eager) runs answer a web request: a failed send waits for the sweep.
+    try:
+        services.delivery_send(delivery_id=delivery_id, retry=not self.request.is_eager)
+    except services.DeliveryRetry as exc:
+        raise self.retry(countdown=exc.delay, exc=exc, max_retries=None) from None
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def watch_arm_task(watch_id: int) -> int:
+    return services.watch_arm(watch_id=watch_id)
+
+
+@shared_task(ignore_result=True)
+def alarms_sweep_task() -> int:
+    return services.alarms_sweep()
+
+
+@shared_task(ignore_result=True)
+def deliveries_requeue_due_task() -> int:
+    return services.deliveries_requeue_due()
+
+
+@shared_task(ignore_result=True)
+def digests_send_task() -> int:
+    return services.digests_send()

@@ -3,7 +3,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework import routers
 from rest_framework.routers import DefaultRouter
 
-from tracker import feeds, views
+from tracker import alerts_views, feeds, views
 from tracker.api import views as api
 
 app_name = "tracker"
@@ -46,6 +46,12 @@ urlpatterns = [
     path("ingest/", views.ingest, name="ingest"),
     path("ingest/jobs/<int:pk>/", views.ingest_job, name="ingest-job"),
     path("ingest/jobs/<int:pk>.json", views.ingest_job_status, name="ingest-job-status"),
+    path("alerts/", alerts_views.alerts_page, name="alerts"),
+    path("alerts/watch/", alerts_views.watch_add, name="alerts-watch"),
+    path("alerts/watches/<int:pk>/", alerts_views.watch_change, name="alerts-watch-change"),
+    path("alerts/channels/", alerts_views.channel_add, name="alerts-channel-add"),
+    path("alerts/channels/<int:pk>/", alerts_views.channel_change, name="alerts-channel-change"),
+    path("alerts/unsubscribe/<str:token>/", alerts_views.unsubscribe, name="alerts-unsubscribe"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path(
         "api/docs/", SpectacularSwaggerView.as_view(url_name="tracker:api-schema"), name="api-docs"

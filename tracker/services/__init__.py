@@ -9,7 +9,24 @@ Only the entry points that views, the API, tasks, the admin and commands call ar
 here; the steps they are made of stay in their module.
 """
 
-from tracker.services import ingest, merging
+from tracker.services import alerts, ingest, merging
+from tracker.services.alerts import (
+    AlertError,
+    DeliveryRetry,
+    alarms_sweep,
+    channel_send_test,
+    channel_unsubscribe,
+    channel_update,
+    channel_webhook_create,
+    deliveries_requeue_due,
+    delivery_send,
+    digests_send,
+    record_verified_on_commit,
+    watch_arm,
+    watch_create,
+    watch_delete,
+    watch_update,
+)
 from tracker.services.ingest import (
     UPLOAD_SUFFIXES,
     IngestError,
@@ -40,8 +57,24 @@ from tracker.services.merging import (
 )
 
 __all__ = [
+    "alerts",
     "ingest",
     "merging",
+    "AlertError",
+    "DeliveryRetry",
+    "alarms_sweep",
+    "channel_send_test",
+    "channel_unsubscribe",
+    "channel_update",
+    "channel_webhook_create",
+    "deliveries_requeue_due",
+    "delivery_send",
+    "digests_send",
+    "record_verified_on_commit",
+    "watch_arm",
+    "watch_create",
+    "watch_delete",
+    "watch_update",
     "UPLOAD_SUFFIXES",
     "IngestError",
     "IngestRetry",

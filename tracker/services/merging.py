@@ -28,6 +28,11 @@ from tracker.models import (
     Withdrawal,
     date_in_range,
 )
+from tracker.services.alerts import (
+    MergeAlertFacts,
+    merge_alerts_on_commit,
+    phase_alerts_on_commit,
+)
 
 # Milestone kinds a withdrawal has at most one of; others (base handovers, personnel
 # updates) can happen many times and are told apart by their date.
@@ -63,6 +68,8 @@ class MergeReport:
     known_evidence: dict[int, set[tuple]] = field(default_factory=dict, repr=False)
     # Each withdrawal's milestones, read once per source rather than once per milestone.
     milestones: dict[int, list[Milestone]] = field(default_factory=dict, repr=False)
+    # What watchers may hear about once the merge commits (services/alerts.py).
+    alert_facts: MergeAlertFacts = field(default_factory=MergeAlertFacts, repr=False)
 
     def evidence_flush(self) -> None:
         if self.pending_evidence:
@@ -151,6 +158,7 @@ def source_merge_facts(*, source: Source, result) -> dict:
         withdrawals_recount(withdrawal_ids=merged)
         for fact in getattr(result, "deployments", []) or []:
             deployment_merge_fact(fact=fact, report=report)
+    merge_alerts_on_commit(source=source, facts=report.alert_facts)
     return report.as_dict()
 
 
@@ -205,6 +213,7 @@ def withdrawal_merge_fact(*, source: Source, fact, report: MergeReport) -> Withd
             party=party, host=host, summary=(fact.summary or "")[:2000]
         )
         report.withdrawals_created.append(withdrawal.pk)
+    report.alert_facts.withdrawal_seen(withdrawal, created=created)
     changed: list[str] = []
     evidence_for_pair = fact_evidence(fact)
     if evidence_for_pair is not None:
@@ -335,7 +344,7 @@ def conflict_file(
     report: MergeReport,
     milestone: Milestone | None = None,
 ) -> None:
-    _, created = Conflict.objects.get_or_create(
+    conflict, created = Conflict.objects.get_or_create(
         withdrawal=withdrawal,
         field=field,
         proposed_value=str(proposed)[:200],
@@ -349,6 +358,7 @@ def conflict_file(
     )
     if created:
         report.conflicts += 1
+        report.alert_facts.conflict_ids.append(conflict.pk)
 
 
 def merge_value(
@@ -544,6 +554,7 @@ def milestone_merge_fact(*, source, withdrawal: Withdrawal, fact, report, change
         )
         report.milestones_created += 1
         known.append(milestone)
+        report.alert_facts.milestone_ids.append(milestone.pk)
     elif date is not None and (
         milestone.date is None
         or not dates_agree(milestone.date, milestone.date_precision, date, precision)
@@ -670,6 +681,8 @@ def milestone_save_by_person(
             milestone.save()
         else:
             milestone.save(update_fields=sorted(set(fields) | {"locked", "updated_at"}))
+        if fields is None or "status" in fields:
+            phase_alerts_on_commit(milestone_id=milestone.pk)
 
 
 def milestones_mark_done(*, milestones: Iterable[Milestone]) -> int:
