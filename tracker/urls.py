@@ -3,7 +3,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework import routers
 from rest_framework.routers import DefaultRouter
 
-from tracker import alerts_views, feeds, views
+from tracker import alerts_api, alerts_views, feeds, views
 from tracker.api import views as api
 
 app_name = "tracker"
@@ -38,6 +38,10 @@ router.register("countries", api.CountryViewSet, basename="api-country")
 router.register("deployments", api.DeploymentViewSet, basename="api-deployment")
 router.register("feeds", api.FeedViewSet, basename="api-feed")
 router.register("ingest-jobs", api.IngestJobViewSet, basename="api-ingest-job")
+# Alerts: each person's own watches, channels and delivery log (tracker/alerts_api.py).
+router.register("watches", alerts_api.WatchViewSet, basename="api-watch")
+router.register("channels", alerts_api.ChannelViewSet, basename="api-channel")
+router.register("deliveries", alerts_api.DeliveryViewSet, basename="api-delivery")
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
