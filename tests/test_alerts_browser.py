@@ -14,9 +14,9 @@ PASSWORD = "a-long-test-password"
 
 def test_it_signs_in_watches_sends_a_test_and_unsubscribes_from_the_email(
     live_server,
-    page,
+    page,  # noqa: F811 — the fixture imported from test_browser
     niger_withdrawal,
-    settings,  # noqa: F811
+    settings,
 ):
     settings.TRACKER_SITE_URL = live_server.url
     get_user_model().objects.create_user(username="ana", email="ana@example.org", password=PASSWORD)

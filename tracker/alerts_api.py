@@ -17,6 +17,26 @@ from tracker.models import Channel, Delivery, Party, Watch, Withdrawal
 from tracker.services import alerts
 
 
+class LeadDaysField(serializers.ListField):
+    """Days before the deadline; an item's error names the item ("item 0: …") because the
+    API's error bodies have string keys only."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault(
+            "child", serializers.IntegerField(min_value=1, max_value=Watch.MAX_LEAD_DAYS)
+        )
+        super().__init__(max_length=5, **kwargs)
+
+    def run_child_validation(self, data):
+        try:
+            return super().run_child_validation(data)
+        except serializers.ValidationError as exc:
+            detail = exc.detail if isinstance(exc.detail, dict) else {}
+            raise serializers.ValidationError(
+                [f"item {i}: {' '.join(str(m) for m in errors)}" for i, errors in detail.items()]
+            ) from None
+
+
 class WatchSerializer(serializers.ModelSerializer):
     withdrawal = serializers.PrimaryKeyRelatedField(
         queryset=Withdrawal.objects.all(), required=False, allow_null=True
@@ -34,9 +54,7 @@ class WatchSerializer(serializers.ModelSerializer):
         max_length=1000,
         help_text="The dashboard filter (kind view), e.g. host=NE&status=overdue.",
     )
-    lead_days = serializers.ListField(
-        child=serializers.IntegerField(min_value=1, max_value=Watch.MAX_LEAD_DAYS),
-        max_length=5,
+    lead_days = LeadDaysField(
         required=False,
         help_text="Days before the deadline to be told it is near (default [7, 1]).",
     )
@@ -59,11 +77,7 @@ class WatchSerializer(serializers.ModelSerializer):
 
 
 class WatchChangeSerializer(serializers.Serializer):
-    lead_days = serializers.ListField(
-        child=serializers.IntegerField(min_value=1, max_value=Watch.MAX_LEAD_DAYS),
-        max_length=5,
-        required=False,
-    )
+    lead_days = LeadDaysField(required=False)
     paused = serializers.BooleanField(required=False)
 
 
