@@ -274,7 +274,12 @@ def test_it_emails_every_event_type_through_a_real_smtp_server(alert_worker, out
     assert subject(by_kind["deadline_soon"]) == "[Tracker] Deadline in 7 days: France from Chad"
     assert "no completion reported" in subject(by_kind["deadline_passed"])
     assert "Abeche" in by_kind["phase_met"].get_body(("plain",)).get_content()
-    assert "1100" in by_kind["conflict_new"].get_body(("plain",)).get_content()
+    conflicts = [
+        m.get_body(("plain",)).get_content()
+        for m in messages
+        if m["X-Tracker-Event"] == "conflict_new"
+    ]
+    assert any("personnel: the record says 1000, a source says 1100" in c for c in conflicts)
     assert "(20 March 2025)" in subject(by_kind["completed"])
 
 

@@ -28,8 +28,10 @@ from simple_history.admin import SimpleHistoryAdmin
 from tracker import history, permissions, services
 from tracker.display import value_words
 from tracker.models import (
+    Channel,
     Conflict,
     DeadlineRevision,
+    Delivery,
     Deployment,
     Evidence,
     Feed,
@@ -37,6 +39,7 @@ from tracker.models import (
     Milestone,
     Party,
     Source,
+    Watch,
     Withdrawal,
     describe_date,
 )
@@ -942,3 +945,40 @@ class IngestJobAdmin(LabelledFields, admin.ModelAdmin):
     def requeue(self, request, queryset):
         count = services.ingest_jobs_retry(job_ids=list(queryset.values_list("pk", flat=True)))
         self.message_user(request, f"{count} job(s) queued again.")
+
+
+# ---------------------------------------------------------------------------------------
+# Alerts: staff see watches, channels and the delivery log; people manage their own under
+# My alerts. Deliveries are never edited here (their state is the sending machinery's).
+
+
+@admin.register(Channel)
+class ChannelAdmin(admin.ModelAdmin):
+    list_display = ("address", "kind", "user", "active", "digest", "consecutive_failures")
+    list_filter = ("kind", "active", "digest")
+    search_fields = ("address", "user__username", "user__email")
+    list_select_related = ("user",)
+    readonly_fields = ("secret", "consecutive_failures", "paused_reason")
+
+
+@admin.register(Watch)
+class WatchAdmin(admin.ModelAdmin):
+    list_display = ("label", "user", "lead_days", "paused", "created_at")
+    list_filter = ("kind", "paused")
+    search_fields = ("user__username", "query")
+    list_select_related = ("user", "withdrawal__party", "withdrawal__host", "party")
+    raw_id_fields = ("withdrawal",)
+
+
+@admin.register(Delivery)
+class DeliveryAdmin(admin.ModelAdmin):
+    list_display = ("event", "channel", "state", "attempts", "last_error", "created_at")
+    list_filter = ("state", "event__kind")
+    list_select_related = ("event", "channel")
+    readonly_fields = [f.name for f in Delivery._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -528,12 +528,17 @@ def merge_alerts_on_commit(*, source: Source, facts: MergeAlertFacts) -> None:
     if not facts.before:
         return
     source_id = source.pk
-    transaction.on_commit(lambda: alerts_emit_for_merge(source_id=source_id, facts=facts))
+    # robust: a failure here is logged and never turns the committed merge into a failed job.
+    transaction.on_commit(
+        lambda: alerts_emit_for_merge(source_id=source_id, facts=facts), robust=True
+    )
 
 
 def alerts_emit_for_merge(*, source_id: int, facts: MergeAlertFacts) -> int:
     """Events for one committed merge: new withdrawals, moved deadlines, completions, met or
     missed phases, new conflicts; then the touched withdrawals' alarms. The count emitted."""
+    if not Watch.objects.filter(paused=False).exists():
+        return 0  # nobody listens: merging pays one query
     source = Source.objects.filter(pk=source_id).first()
     emitted = 0
     withdrawals = Withdrawal.objects.select_related("party", "host").in_bulk(list(facts.before))
@@ -674,7 +679,7 @@ def phase_alerts_on_commit(*, milestone_id: int) -> None:
         if milestone is not None:
             phase_emit(milestone=milestone, source=None)
 
-    transaction.on_commit(emit)
+    transaction.on_commit(emit, robust=True)
 
 
 # Milestones that are not steps of the withdrawal itself: the announcement and agreement
@@ -707,7 +712,7 @@ def record_verified_on_commit(*, withdrawal_id: int, user=None, note: str = "") 
             watches=watches_covering(withdrawal),
         )
 
-    transaction.on_commit(emit)
+    transaction.on_commit(emit, robust=True)
 
 
 # ---------------------------------------------------------------------------------------
