@@ -1146,14 +1146,13 @@ def webhook_post(*, delivery: Delivery) -> int:
     channel, event = delivery.channel, delivery.event
     body = json.dumps(event_body(event), separators=(",", ":"), ensure_ascii=False).encode()
     timestamp = str(int(time.time()))
+    # The address rules again at every send: DNS may point the name elsewhere since.
     try:
-        webhook_url_check(channel.address)
-    except AlertError as exc:
-        raise DeliveryFailure(str(exc), permanent=True) from None
-    parts = fetching.url_validate(channel.address)
-    scheme = parts.scheme.lower()
-    port = parts.port or (443 if scheme == "https" else 80)
-    try:
+        parts = fetching.url_validate(channel.address)
+        scheme = parts.scheme.lower()
+        if scheme != "https" and not settings.TRACKER_FETCH_ALLOW_PRIVATE:
+            raise DeliveryFailure("webhook URLs must use https", permanent=True)
+        port = parts.port or (443 if scheme == "https" else 80)
         ip = fetching.address_check(parts.hostname, port)
     except fetching.FetchError as exc:
         raise DeliveryFailure(str(exc), permanent=not exc.retryable) from None
