@@ -11,7 +11,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from tracker import services
-from tracker.api import ApiViewMixin
+from tracker.api.views import ApiViewMixin
 from tracker.filters import IdFilter, StrictFilterSet
 from tracker.models import Channel, Delivery, Party, Watch, Withdrawal
 from tracker.services import alerts

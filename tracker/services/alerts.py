@@ -41,7 +41,6 @@ from django.utils import timezone
 from tracker import fetching
 from tracker.mail import message_send_once
 from tracker.models import (
-    COMPLETED_STATUSES,
     AlertEvent,
     Channel,
     Conflict,
@@ -50,7 +49,6 @@ from tracker.models import (
     Milestone,
     Party,
     Source,
-    Status,
     Watch,
     Withdrawal,
     WithdrawalAlarm,
@@ -58,6 +56,7 @@ from tracker.models import (
     describe_date,
     plural,
 )
+from tracker.status import statuses_named
 
 log = logging.getLogger(__name__)
 
@@ -90,13 +89,11 @@ VIEW_PARAMS = ("party", "host", "status", "q")
 
 
 def view_statuses(key: str) -> frozenset | None:
-    # The dashboard's status menu: its sections ("completed" is every completion) and
-    # each status word.
-    if key == "completed":
-        return frozenset(COMPLETED_STATUSES)
-    if key in Status.values:
-        return frozenset({Status(key)})
-    return None
+    # The dashboard's status words (tracker/status.py): a section or one fine status.
+    try:
+        return statuses_named(key)
+    except KeyError:
+        return None
 
 
 def view_query_normalise(query: str) -> str:
