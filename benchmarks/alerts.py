@@ -268,6 +268,7 @@ def main() -> None:
     parser.add_argument("--webhooks", type=int, default=1000)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--skip-sweep", action="store_true")
+    parser.add_argument("--skip-webhooks", action="store_true")
     args = parser.parse_args()
     if connection.vendor != "postgresql" or not settings.REDIS_URL:
         raise SystemExit("Set DATABASE_URL to PostgreSQL and REDIS_URL to Redis (see --help).")
@@ -288,7 +289,7 @@ def main() -> None:
         if not args.skip_sweep:
             sweep_benchmark(args.withdrawals, args.watches)
         receiver = Receiver()
-        for n in args.workers:
+        for n in [] if args.skip_webhooks else args.workers:
             webhook_benchmark(args.webhooks, n, receiver)
     finally:
         connection.creation.destroy_test_db(test_name, verbosity=0)
