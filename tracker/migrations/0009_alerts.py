@@ -11,7 +11,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tracker', '0007_source_stated_url'),
+        ('tracker', '0008_history_everywhere'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
