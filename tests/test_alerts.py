@@ -66,7 +66,7 @@ def test_it_watches_a_withdrawal_from_its_page_and_lists_it(ana_client, ana, nig
     page = ana_client.get(detail).content.decode()
     assert "Watching this withdrawal ✓" in page
     alerts_page = ana_client.get("/alerts/").content.decode()
-    assert "Withdrawal: United States from Niger" in alerts_page
+    assert "Withdrawal: United States → Niger" in alerts_page
     assert "ana@example.org" in alerts_page
 
 

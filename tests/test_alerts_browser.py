@@ -30,12 +30,12 @@ def test_it_signs_in_watches_sends_a_test_and_unsubscribes_from_the_email(
     assert page.url == live_server.url + detail
 
     page.get_by_role("button", name="Watch this withdrawal").click()
-    assert page.get_by_text("Watching — Withdrawal: United States from Niger").is_visible()
+    assert page.get_by_text("Watching — Withdrawal: United States → Niger").is_visible()
     assert page.get_by_role("button", name="Stop watching this withdrawal").is_visible()
 
     page.get_by_role("link", name="My alerts").first.click()
     assert page.get_by_role("heading", name="My alerts").is_visible()
-    assert page.get_by_role("link", name="Withdrawal: United States from Niger").is_visible()
+    assert page.get_by_role("link", name="Withdrawal: United States → Niger").is_visible()
     page.get_by_role("button", name="Send a test").click()
     assert page.get_by_text("A test is on its way to ana@example.org.").is_visible()
     log = page.locator("section", has=page.get_by_role("heading", name="Last deliveries"))
