@@ -200,14 +200,22 @@ def _first_published(**match) -> Subquery:
 
 def withdrawal_changes(withdrawals: QuerySet[Withdrawal] | None, limit: int) -> list[Change]:
     """The latest changes of the selected withdrawals, newest first: new withdrawals, deadline
-    revisions, completed milestones and conflicts. One query per kind."""
+    revisions, completed milestones and conflicts. One query per kind (two for withdrawals
+    and milestones: their newest ids, then those rows)."""
     selected = selection(withdrawals)
     changes = []
-    for withdrawal in (
+    # The newest ids first, then the first-publication subquery for those rows only (not
+    # for every row the sort reads).
+    newest = list(
         Withdrawal.objects.filter(**selected("pk"))
+        .order_by("-created_at", "-id")
+        .values_list("pk", flat=True)[:limit]
+    )
+    for withdrawal in (
+        Withdrawal.objects.filter(pk__in=newest)
         .select_related("party", "host")
         .annotate(published_on_=_first_published(withdrawal=OuterRef("pk")))
-        .order_by("-created_at", "-id")[:limit]
+        .order_by("-created_at", "-id")
     ):
         deadline = f" by {withdrawal.deadline_display}" if withdrawal.deadline else ""
         changes.append(
@@ -238,11 +246,16 @@ def withdrawal_changes(withdrawals: QuerySet[Withdrawal] | None, limit: int) -> 
                 published_on=revision.source.published_on if revision.source else None,
             )
         )
-    for milestone in (
+    newest = list(
         Milestone.objects.filter(**selected("withdrawal"), status=Milestone.State.DONE)
+        .order_by("-updated_at", "-id")
+        .values_list("pk", flat=True)[:limit]
+    )
+    for milestone in (
+        Milestone.objects.filter(pk__in=newest)
         .select_related("withdrawal__party", "withdrawal__host")
         .annotate(published_on_=_first_published(milestone=OuterRef("pk")))
-        .order_by("-updated_at", "-id")[:limit]
+        .order_by("-updated_at", "-id")
     ):
         changes.append(
             Change(
