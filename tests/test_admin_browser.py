@@ -215,6 +215,7 @@ def test_it_has_no_accessibility_violations_on_any_tracker_admin_page(
 ):
     from tracker import services
     from tracker.models import Deployment, Feed, Party, Withdrawal
+    from tracker.services import alerts
 
     # One of everything, so every change page has something to show.
     niger = Withdrawal.objects.get(party__code="US", host__code="NE")
@@ -222,6 +223,11 @@ def test_it_has_no_accessibility_violations_on_any_tracker_admin_page(
         party=niger.party, host=Party.objects.get(code="TD"), defaults={"personnel": 100}
     )
     Feed.objects.create(url="https://example.org/feed.xml", title="Example feed", active=False)
+    # The alerts' pages too: a watch on Niger, its owner's email channel and a test delivery.
+    admin_user.email = admin_user.email or "admin@example.org"
+    admin_user.save(update_fields=["email"])
+    services.watch_create(user=admin_user, kind="withdrawal", withdrawal=niger)
+    services.channel_send_test(channel=alerts.channel_email_ensure(user=admin_user))
     seed = niger.evidence.first().source
     services.source_submit_text(
         text=seed.text.replace("about 1,000", "about 1,100").replace("1,000", "1,100"),
