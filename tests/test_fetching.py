@@ -72,9 +72,46 @@ def test_it_treats_non_global_addresses_as_internal(address):
     assert not fetching.address_is_public(ipaddress.ip_address(address))
 
 
+@pytest.mark.parametrize(
+    "address",
+    [
+        "64:ff9b::7f00:1",  # NAT64 of 127.0.0.1
+        "64:ff9b::a9fe:a9fe",  # NAT64 of the cloud metadata address 169.254.169.254
+        "64:ff9b:1::a00:1",  # local-use NAT64
+        "::7f00:1",  # IPv4-compatible 127.0.0.1
+        "::a00:1",  # IPv4-compatible 10.0.0.1
+        "::ffff:0:7f00:1",  # IPv4-translated 127.0.0.1
+        "::ffff:0:808:808",  # IPv4-translated: only meaningful behind a translator
+        "192.0.0.8",  # IPv4 dummy address
+        "192.0.0.170",  # NAT64 discovery
+        "192.88.99.1",  # 6to4 relay anycast
+        "2001:db8::1",
+        "3fff::1",
+        "5f00::1",
+        "fec0::1",
+        "100::1",
+        "2001:2::1",
+    ],
+)
+def test_it_refuses_internal_addresses_hidden_in_nat64_ipv4_compatible_and_special_blocks(
+    web, address
+):
+    assert not fetching.address_is_public(ipaddress.ip_address(address))
+    # As a DNS answer, the whole fetch is refused before any connection is made.
+    with pytest.raises(FetchError, match="internal address"):
+        fetching.fetch(
+            f"http://[{address}]/" if ":" in address else f"http://{address}/",
+            max_bytes=BIG,
+            accept=HTML,
+        )
+
+
 def test_it_treats_public_addresses_as_public():
     assert fetching.address_is_public(ipaddress.ip_address("93.184.216.34"))
     assert fetching.address_is_public(ipaddress.ip_address("2606:2800:220:1::1"))
+    # NAT64 and mapped forms of a public IPv4 address are as public as the address.
+    assert fetching.address_is_public(ipaddress.ip_address("64:ff9b::5db8:d822"))
+    assert fetching.address_is_public(ipaddress.ip_address("::ffff:93.184.216.34"))
 
 
 def test_it_refuses_loopback_by_default(web, settings):

@@ -3,9 +3,11 @@
 Every URL here comes from a user or from a feed, so:
 - only http and https, and no user name or password in the URL;
 - the host name is resolved once per hop; every address must be global (not loopback,
-  private, link-local, CGNAT, multicast…) unless TRACKER_FETCH_ALLOW_PRIVATE is on; the
-  connection then goes to that checked address, so a DNS answer that changes between the
-  check and the connect (rebinding) cannot reach an internal host;
+  private, link-local, CGNAT, multicast, nor any other special-purpose block, nor an
+  internal IPv4 address wrapped in IPv6 by mapping, 6to4 or NAT64) unless
+  TRACKER_FETCH_ALLOW_PRIVATE is on; the connection then goes to that checked address,
+  so a DNS answer that changes between the check and the connect (rebinding) cannot
+  reach an internal host;
 - at most TRACKER_FETCH_MAX_REDIRECTS redirects, each checked like the first URL;
 - connect, read and total timeouts; a size cap counted on decompressed bytes (gzip bombs);
 - feedparser and trafilatura never fetch anything: they parse the bytes fetched here.
@@ -107,13 +109,44 @@ def url_canonical(url: str) -> str:
     return urlunsplit((scheme, netloc, parts.path or "/", query, ""))
 
 
+# Special-purpose blocks (IANA's IPv4 and IPv6 registries) that this Python's `is_global`
+# does not yet mark as not globally reachable. Checked on top of it, never instead.
+NOT_GLOBAL_EXTRA = tuple(
+    ipaddress.ip_network(block)
+    for block in (
+        "192.0.0.0/24",  # IETF protocol assignments: 192.0.0.8 (dummy), DS-Lite, NAT64 DNS…
+        "192.88.99.0/24",  # the deprecated 6to4 relay anycast
+        "::/96",  # IPv4-compatible (deprecated): ::127.0.0.1 reaches loopback on some stacks
+        "::ffff:0:0:0/96",  # IPv4-translated (SIIT): only meaningful behind a translator
+        "64:ff9b:1::/48",  # local-use NAT64 (RFC 8215)
+        "100::/64",  # discard-only
+        "2001::/23",  # IETF protocol assignments (Teredo, ORCHID, benchmarking…)
+        "2001:db8::/32",  # documentation
+        "3fff::/20",  # documentation
+        "5f00::/16",  # SRv6 SIDs
+        "fec0::/10",  # site-local (deprecated)
+    )
+)
+# The well-known NAT64 prefix carries an IPv4 address in its last 32 bits (RFC 6052): a
+# DNS64 answer of 64:ff9b::7f00:1 is 127.0.0.1 seen through the translator.
+NAT64_WELL_KNOWN = ipaddress.ip_network("64:ff9b::/96")
+
+
 def address_is_public(ip: IPAddress) -> bool:
-    # An IPv4 address wrapped in IPv6 (::ffff:127.0.0.1, 6to4) is judged as the IPv4 one.
+    """True only for an address anyone on the internet could reach.
+
+    An IPv4 address embedded in IPv6 (mapped ::ffff:a.b.c.d, 6to4, NAT64 64:ff9b::a.b.c.d)
+    is judged as that IPv4 address; the other embedded forms are refused outright.
+    """
     if isinstance(ip, ipaddress.IPv6Address):
         inner = ip.ipv4_mapped or ip.sixtofour
+        if inner is None and ip in NAT64_WELL_KNOWN:
+            inner = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
         if inner is not None:
             return address_is_public(inner)
-    return ip.is_global and not ip.is_multicast
+    if any(ip in block for block in NOT_GLOBAL_EXTRA if block.version == ip.version):
+        return False
+    return ip.is_global and not ip.is_multicast and not ip.is_reserved
 
 
 def host_resolve(host: str, port: int) -> list[IPAddress]:
