@@ -196,6 +196,70 @@ def test_it_gives_up_on_a_slow_drip_at_the_total_timeout(web, allow_private, set
     assert caught.value.retryable
 
 
+def drip_header_lines(seconds: float, lines: int = 40):
+    # Each header line arrives well inside the read timeout; together they never end.
+    def handler(request: BaseHTTPRequestHandler) -> None:
+        try:
+            request.wfile.write(b"HTTP/1.1 200 OK\r\n")
+            for number in range(lines):
+                request.wfile.write(f"X-Drip-{number}: 1\r\n".encode())
+                request.wfile.flush()
+                time.sleep(seconds)
+        except OSError:
+            pass
+
+    return handler
+
+
+def test_it_cuts_a_server_dripping_header_lines_at_the_total_deadline(web, allow_private, settings):
+    settings.TRACKER_FETCH_TOTAL_TIMEOUT = 1
+    web.add("/drip", handler=drip_header_lines(0.3))
+    started = time.monotonic()
+    with pytest.raises(FetchError, match="too long") as caught:
+        fetching.fetch(web.url("/drip"), max_bytes=BIG, accept=HTML)
+    assert time.monotonic() - started < 2.5
+    assert caught.value.retryable
+
+
+def test_it_counts_redirects_against_the_same_deadline(web, allow_private, settings):
+    settings.TRACKER_FETCH_TOTAL_TIMEOUT = 1
+    # Each hop is quick on its own; the chain is not.
+    for hop in range(5):
+        web.add(f"/hop{hop}", handler=redirect_after(0.4, web.url(f"/hop{hop + 1}")))
+    web.add("/hop5", "finally")
+    started = time.monotonic()
+    with pytest.raises(FetchError, match="too long"):
+        fetching.fetch(web.url("/hop0"), max_bytes=BIG, accept=HTML)
+    assert time.monotonic() - started < 2.5
+
+
+def redirect_after(seconds: float, location: str):
+    def handler(request: BaseHTTPRequestHandler) -> None:
+        time.sleep(seconds)
+        request.send_response(302)
+        request.send_header("Location", location)
+        request.send_header("Content-Length", "0")
+        request.end_headers()
+
+    return handler
+
+
+def test_it_counts_a_hung_name_lookup_against_the_deadline(settings, monkeypatch):
+    settings.TRACKER_FETCH_TOTAL_TIMEOUT = 1
+    real = socket.getaddrinfo
+
+    def hung(host, *args, **kwargs):
+        if host == "hung.example":
+            time.sleep(4)
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", hung)
+    started = time.monotonic()
+    with pytest.raises(FetchError, match="too long"):
+        fetching.fetch("http://hung.example/", max_bytes=BIG, accept=HTML)
+    assert time.monotonic() - started < 2
+
+
 def test_it_gives_up_on_a_silent_server_at_the_read_timeout(web, allow_private, settings):
     settings.TRACKER_FETCH_READ_TIMEOUT = 0.5
     web.add("/silent", handler=silent)

@@ -2,6 +2,7 @@
 rest of the batch still ingested, each file once, and a non-zero exit when anything failed."""
 
 import io
+import time
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -152,3 +153,29 @@ def test_it_queues_files_for_the_workers_when_a_broker_is_configured(tmp_path, r
     assert job.state == IngestJob.State.QUEUED
     assert queue.llen("tracker") == 1
     queue.delete("tracker")
+
+
+@pytest.mark.django_db
+def test_it_ends_an_in_process_url_ingest_on_time_when_the_server_drips_headers(
+    web, allow_private, settings
+):
+    # The attack: one header line every 5 s, forever, each inside the read timeout.
+    settings.TRACKER_FETCH_TOTAL_TIMEOUT = 2
+
+    def drip(request) -> None:
+        try:
+            request.wfile.write(b"HTTP/1.1 200 OK\r\n")
+            for number in range(100):
+                request.wfile.write(f"X-Drip-{number}: 1\r\n".encode())
+                request.wfile.flush()
+                time.sleep(0.5)
+        except OSError:
+            pass
+
+    url = web.add("/drip", handler=drip)
+    started = time.monotonic()
+    out, err, code = ingest("--in-process", url)
+    assert time.monotonic() - started < 6
+    assert code == 1
+    assert f"{url}: the download took too long" in err
+    assert IngestJob.objects.get().state == IngestJob.State.FAILED

@@ -9,7 +9,11 @@ Every URL here comes from a user or from a feed, so:
   so a DNS answer that changes between the check and the connect (rebinding) cannot
   reach an internal host;
 - at most TRACKER_FETCH_MAX_REDIRECTS redirects, each checked like the first URL;
-- connect, read and total timeouts; a size cap counted on decompressed bytes (gzip bombs);
+- one wall-clock deadline (TRACKER_FETCH_TOTAL_TIMEOUT) over the whole fetch: resolving,
+  connecting, TLS, headers, every redirect and the body. Connect and read timeouts bound
+  each step; a watchdog shuts the socket at the deadline, so a server that drips a header
+  line or a byte just inside the read timeout is cut off on time;
+- a size cap counted on decompressed bytes (gzip bombs);
 - feedparser and trafilatura never fetch anything: they parse the bytes fetched here.
 
 Network trouble (timeouts, refused connections, 5xx, 429) raises FetchError(retryable=True);
@@ -25,6 +29,8 @@ import socket
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from urllib.parse import SplitResult, parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
@@ -46,6 +52,7 @@ REDIRECT_STATUSES = {301, 302, 303, 307, 308}
 TRACKING_PARAMS = re.compile(r"^(utm_\w+|fbclid|gclid|mc_cid|mc_eid|ocid|cmpid|smid)$", re.I)
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+TOO_LONG = "the download took too long"
 
 
 class FetchError(Exception):
@@ -149,9 +156,17 @@ def address_is_public(ip: IPAddress) -> bool:
     return ip.is_global and not ip.is_multicast and not ip.is_reserved
 
 
-def host_resolve(host: str, port: int) -> list[IPAddress]:
+# getaddrinfo cannot be interrupted: it runs on these threads while the fetch waits at most
+# until its deadline. A hung lookup holds one of them until the resolver's own timeout.
+RESOLVER = ThreadPoolExecutor(max_workers=8, thread_name_prefix="resolve")
+
+
+def host_resolve(host: str, port: int, *, timeout: float | None = None) -> list[IPAddress]:
+    lookup = RESOLVER.submit(socket.getaddrinfo, host, port, type=socket.SOCK_STREAM)
     try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        infos = lookup.result(timeout=timeout)
+    except FutureTimeout:
+        raise FetchError(TOO_LONG, retryable=True) from None
     except socket.gaierror as exc:
         if exc.errno == socket.EAI_AGAIN:
             raise FetchError(f"{host}: DNS lookup failed for now", retryable=True) from None
@@ -169,7 +184,11 @@ def host_resolve(host: str, port: int) -> list[IPAddress]:
 
 
 def address_check(
-    host: str, port: int, *, allow: Callable[[IPAddress], bool] | None = None
+    host: str,
+    port: int,
+    *,
+    allow: Callable[[IPAddress], bool] | None = None,
+    timeout: float | None = None,
 ) -> IPAddress:
     """The address to connect to, after checking every address the name resolves to."""
     if allow is None:
@@ -178,7 +197,7 @@ def address_check(
         def allow(ip: IPAddress) -> bool:
             return allow_private or address_is_public(ip)
 
-    addresses = host_resolve(host, port)
+    addresses = host_resolve(host, port, timeout=timeout)
     for ip in addresses:
         if not allow(ip):
             # One internal answer is enough to refuse: a mixed answer is a rebinding trick.
@@ -191,6 +210,79 @@ def address_check(
 # Fetching
 
 
+class Deadline:
+    """One wall-clock limit over a whole fetch, whatever step it is in.
+
+    Each socket opened for the fetch is handed to the deadline as soon as it exists (before
+    the TLS handshake); when the time is up a timer shuts it down, which wakes any blocked
+    connect, handshake or read in the fetching thread with an error.
+    """
+
+    def __init__(self, seconds: float):
+        self.ends = time.monotonic() + seconds
+        self.expired = False
+        self.sockets: list[socket.socket] = []
+        self.lock = threading.Lock()
+        self.timer = threading.Timer(seconds, self.expire)
+        self.timer.daemon = True
+        self.timer.start()
+
+    def remaining(self) -> float:
+        if self.passed():
+            raise FetchError(TOO_LONG, retryable=True)
+        return self.ends - time.monotonic()
+
+    def passed(self) -> bool:
+        # Step timeouts are clamped to what is left, so one that fires at or after the end
+        # was the deadline's doing too.
+        return self.expired or time.monotonic() >= self.ends
+
+    def watch(self, sock: socket.socket) -> None:
+        with self.lock:
+            self.sockets.append(sock)
+            if self.expired:
+                socket_shutdown(sock)
+
+    def expire(self) -> None:
+        with self.lock:
+            self.expired = True
+            for sock in self.sockets:
+                socket_shutdown(sock)
+
+    def cancel(self) -> None:
+        self.timer.cancel()
+
+
+def socket_shutdown(sock: socket.socket) -> None:
+    # The plain socket's shutdown, also under TLS: it only needs the file descriptor.
+    try:
+        socket.socket.shutdown(sock, socket.SHUT_RDWR)
+    except OSError:
+        pass  # already closed
+
+
+class WatchedConnection(urllib3.connection.HTTPConnection):
+    def __init__(self, *args, deadline: Deadline, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.deadline = deadline
+
+    def _new_conn(self) -> socket.socket:
+        sock = super()._new_conn()
+        self.deadline.watch(sock)
+        return sock
+
+
+class WatchedHTTPSConnection(urllib3.connection.HTTPSConnection):
+    def __init__(self, *args, deadline: Deadline, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.deadline = deadline
+
+    def _new_conn(self) -> socket.socket:
+        sock = super()._new_conn()
+        self.deadline.watch(sock)
+        return sock
+
+
 def fetch(
     url: str,
     *,
@@ -200,16 +292,35 @@ def fetch(
     allow: Callable[[IPAddress], bool] | None = None,
 ) -> Fetched:
     """GET a URL with every check in the module docstring; the body as bytes."""
+    deadline = Deadline(settings.TRACKER_FETCH_TOTAL_TIMEOUT)
+    try:
+        return fetch_within(
+            url, deadline=deadline, max_bytes=max_bytes, accept=accept, headers=headers, allow=allow
+        )
+    finally:
+        deadline.cancel()
+
+
+def fetch_within(
+    url: str,
+    *,
+    deadline: Deadline,
+    max_bytes: int,
+    accept: tuple[str, ...],
+    headers: dict[str, str] | None,
+    allow: Callable[[IPAddress], bool] | None,
+) -> Fetched:
     current = url
-    deadline = time.monotonic() + settings.TRACKER_FETCH_TOTAL_TIMEOUT
     for _hop in range(settings.TRACKER_FETCH_MAX_REDIRECTS + 1):
-        if time.monotonic() > deadline:
-            raise FetchError("the download took too long", retryable=True)
         parts = url_validate(current)
         port = parts.port or (443 if parts.scheme.lower() == "https" else 80)
-        ip = address_check(parts.hostname, port, allow=allow)
+        ip = address_check(parts.hostname, port, allow=allow, timeout=deadline.remaining())
         response = request_pinned(
-            parts, ip, port, headers={"Accept": ", ".join(accept), **(headers or {})}
+            parts,
+            ip,
+            port,
+            headers={"Accept": ", ".join(accept), **(headers or {})},
+            deadline=deadline,
         )
         try:
             status = response.status
@@ -245,12 +356,14 @@ def fetch(
 
 
 def request_pinned(
-    parts: SplitResult, ip: IPAddress, port: int, *, headers: dict[str, str]
+    parts: SplitResult, ip: IPAddress, port: int, *, headers: dict[str, str], deadline: Deadline
 ) -> urllib3.HTTPResponse:
     """Open a GET to the checked address, naming the host only in Host, SNI and the cert."""
     host = parts.hostname
+    left = deadline.remaining()
     timeout = urllib3.Timeout(
-        connect=settings.TRACKER_FETCH_CONNECT_TIMEOUT, read=settings.TRACKER_FETCH_READ_TIMEOUT
+        connect=min(settings.TRACKER_FETCH_CONNECT_TIMEOUT, left),
+        read=min(settings.TRACKER_FETCH_READ_TIMEOUT, left),
     )
     if parts.scheme.lower() == "https":
         pool = urllib3.HTTPSConnectionPool(
@@ -263,17 +376,22 @@ def request_pinned(
             ca_certs=ca_bundle(),
             server_hostname=host,
             assert_hostname=host,
+            deadline=deadline,
         )
+        pool.ConnectionCls = WatchedHTTPSConnection
         default_port = 443
     else:
-        pool = urllib3.HTTPConnectionPool(str(ip), port, timeout=timeout, retries=False, maxsize=1)
+        pool = urllib3.HTTPConnectionPool(
+            str(ip), port, timeout=timeout, retries=False, maxsize=1, deadline=deadline
+        )
+        pool.ConnectionCls = WatchedConnection
         default_port = 80
     host_header = f"[{host}]" if ":" in host else host
     if port != default_port:
         host_header = f"{host_header}:{port}"
     path = urlunsplit(("", "", parts.path or "/", parts.query, ""))
     try:
-        return pool.urlopen(
+        response = pool.urlopen(
             "GET",
             path,
             headers={
@@ -288,10 +406,17 @@ def request_pinned(
             decode_content=True,
             assert_same_host=False,
         )
-    except urllib3.exceptions.SSLError as exc:
-        raise FetchError(f"{host}: TLS failed ({exc.__class__.__name__})") from None
     except (urllib3.exceptions.HTTPError, OSError) as exc:
+        if deadline.passed():
+            raise FetchError(TOO_LONG, retryable=True) from None
+        if isinstance(exc, urllib3.exceptions.SSLError):
+            raise FetchError(f"{host}: TLS failed ({exc.__class__.__name__})") from None
         raise FetchError(f"{host}: {network_problem(exc)}", retryable=True) from None
+    if deadline.passed():
+        # A shut socket can read as a clean end of the headers: never trust what came.
+        response.close()
+        raise FetchError(TOO_LONG, retryable=True)
+    return response
 
 
 def network_problem(exc: BaseException) -> str:
@@ -307,16 +432,12 @@ def network_problem(exc: BaseException) -> str:
     return f"network error ({exc.__class__.__name__})"
 
 
-def body_read(response: urllib3.HTTPResponse, *, max_bytes: int, deadline: float) -> bytes:
-    """The decompressed body, refused past max_bytes or the total deadline."""
+def body_read(response: urllib3.HTTPResponse, *, max_bytes: int, deadline: Deadline) -> bytes:
+    """The decompressed body, refused past max_bytes or the fetch's deadline."""
     limit = f"{max_bytes // (1024 * 1024)} MB" if max_bytes >= 1024 * 1024 else f"{max_bytes} B"
     declared = response.headers.get("Content-Length", "")
     if declared.isdigit() and int(declared) > max_bytes:
         raise FetchError(f"the response is larger than {limit}")
-    # A slow drip of bytes never trips the read timeout; this timer unblocks the read.
-    watchdog = threading.Timer(max(0.0, deadline - time.monotonic()), response.shutdown)
-    watchdog.daemon = True
-    watchdog.start()
     chunks: list[bytes] = []
     size = 0
     try:
@@ -326,16 +447,14 @@ def body_read(response: urllib3.HTTPResponse, *, max_bytes: int, deadline: float
             if size > max_bytes:
                 raise FetchError(f"the response is larger than {limit} (decompressed)")
             chunks.append(chunk)
-            if time.monotonic() > deadline:
-                raise FetchError("the download took too long", retryable=True)
+            deadline.remaining()
     except urllib3.exceptions.DecodeError:
         raise FetchError("the response is not valid gzip or deflate") from None
     except (urllib3.exceptions.HTTPError, OSError, ValueError) as exc:
-        if time.monotonic() >= deadline:
-            raise FetchError("the download took too long", retryable=True) from None
+        if deadline.passed():
+            raise FetchError(TOO_LONG, retryable=True) from None
         raise FetchError(network_problem(exc), retryable=True) from None
-    finally:
-        watchdog.cancel()
+    deadline.remaining()  # a body cut short by the deadline can look complete
     return b"".join(chunks)
 
 
