@@ -449,3 +449,31 @@ def test_it_checks_the_certificate_against_the_host_name_on_a_pinned_connection(
     with pytest.raises(FetchError, match="TLS failed"):
         # The same server by its address: the certificate does not name 127.0.0.1.
         fetching.fetch(f"https://127.0.0.1:{tls_web}/", max_bytes=BIG, accept=HTML)
+
+
+def attribute_bomb() -> str:
+    # The attack: 150,000 attributes in 1.9 MB, around one real sentence.
+    attributes = " ".join(f"d{i}=va" for i in range(150_000))
+    return (
+        f"<html><head><title>Bomb</title><script>var x = '<p>not text</p>';</script></head>"
+        f"<body><nav>Home</nav><article><p {attributes}>Troops</p>"
+        "<p>The United States agreed to withdraw about 1,000 troops from Niger by "
+        "September 15, 2024.</p></article></body></html>"
+    )
+
+
+def test_it_reads_a_page_with_150k_attributes_by_its_visible_text_and_says_so():
+    html = attribute_bomb()
+    assert 1_500_000 < len(html) < 2_000_000
+    article = fetching.article_from_html(html, url="https://news.example/niger")
+    assert "agreed to withdraw about 1,000 troops from Niger" in article.text
+    assert "not text" not in article.text and "d149999" not in article.text
+    assert article.publisher == "news.example"
+    [warning] = article.warnings
+    assert "markup is too heavy" in warning and "150,000 attributes" in warning
+
+
+def test_it_counts_markup_in_one_pass_even_with_stray_brackets():
+    elements, attributes = fetching.markup_weight('<p class="a" id=b>x < y</p><br/><img src="1">')
+    assert (elements, attributes) == (3, 3)
+    assert fetching.html_visible_text("<p>a &amp; b</p><p>c<script>no") == "a & b\n\nc"

@@ -22,6 +22,7 @@ everything else the user must fix raises FetchError(retryable=False).
 
 import datetime as dt
 import functools
+import html as htmllib
 import io
 import ipaddress
 import re
@@ -502,8 +503,79 @@ class Article:
     warnings: list[str] = field(default_factory=list)
 
 
+# One pass over the tags, for counting; `[^<>]` keeps a stray "<" from rescanning the rest.
+TAG = re.compile(r"<([A-Za-z][^\s<>/]*)([^<>]*)>")
+ATTRIBUTE = re.compile(r"""[^\s=/"']+(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s"']+))?""")
+BLOCK_TAG = re.compile(
+    r"</?(?:p|div|br|li|ul|ol|h[1-6]|tr|td|th|table|article|section|header|footer|"
+    r"blockquote|pre|hr|dd|dt|figcaption)\b[^<>]*>",
+    re.I,
+)
+ANY_TAG = re.compile(r"<[^<>]*>")
+HIDDEN_ELEMENTS = ("script", "style", "noscript", "template", "svg", "head")
+
+
+def markup_weight(html: str) -> tuple[int, int]:
+    """(elements, attributes) of an HTML document, counted in one linear pass."""
+    elements = attributes = 0
+    for match in TAG.finditer(html):
+        elements += 1
+        attributes += len(ATTRIBUTE.findall(match.group(2)))
+    return elements, attributes
+
+
+def html_visible_text(html: str) -> str:
+    """The visible text of a page by a linear scan: hidden elements dropped, blocks kept as
+    paragraphs, every other tag removed. For pages too heavy for article extraction."""
+    lowered = html.lower()
+    kept: list[str] = []
+    position = 0
+    while True:
+        starts = [
+            (found, name)
+            for name in HIDDEN_ELEMENTS
+            if (found := lowered.find(f"<{name}", position)) != -1
+        ]
+        if not starts:
+            kept.append(html[position:])
+            break
+        start, name = min(starts)
+        kept.append(html[position:start])
+        end = lowered.find(f"</{name}", start)
+        if end == -1:
+            break  # unclosed: the rest is hidden
+        close = lowered.find(">", end)
+        position = len(html) if close == -1 else close + 1
+    text = BLOCK_TAG.sub("\n\n", "".join(kept))
+    text = htmllib.unescape(ANY_TAG.sub(" ", text))
+    paragraphs = (" ".join(part.split()) for part in re.split(r"\n\s*\n", text))
+    return "\n\n".join(part for part in paragraphs if part)
+
+
 def article_from_html(html: str, *, url: str = "") -> Article:
-    """The main text and metadata of a page. Scripts and markup never reach the text."""
+    """The main text and metadata of a page. Scripts and markup never reach the text.
+
+    Article extraction grows faster than linearly with the markup (150,000 attributes in
+    1.9 MB took over two minutes); a page heavier than TRACKER_HTML_MAX_ELEMENTS elements or
+    TRACKER_HTML_MAX_ATTRIBUTES attributes is read by a linear scan of its visible text
+    instead, and the job says so.
+    """
+    elements, attributes = markup_weight(html)
+    max_elements = settings.TRACKER_HTML_MAX_ELEMENTS
+    max_attributes = settings.TRACKER_HTML_MAX_ATTRIBUTES
+    if elements > max_elements or attributes > max_attributes:
+        text = html_visible_text(html)
+        if not text:
+            raise FetchError("no readable text found on the page")
+        return Article(
+            text=text,
+            publisher=(urlsplit(url).hostname or "")[:200] if url else "",
+            warnings=[
+                f"the page's markup is too heavy for article extraction ({elements:,} elements,"
+                f" {attributes:,} attributes; the limits are {max_elements:,} and"
+                f" {max_attributes:,}): its visible text was read instead, menus and all"
+            ],
+        )
     import trafilatura
 
     doc = trafilatura.bare_extraction(

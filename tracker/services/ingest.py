@@ -282,6 +282,7 @@ def source_submit_upload(
         published_on = published_on or published_on_from_page(
             article.published_on, warnings=warnings
         )
+        warnings += article.warnings
     return source_submit_text(
         text=text,
         origin=origin,
