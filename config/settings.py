@@ -330,5 +330,8 @@ TRACKER_HTML_MAX_ATTRIBUTES = env_int("TRACKER_HTML_MAX_ATTRIBUTES", 20000)
 # The max stays well below the visibility timeout and the stale-job sweep's age.
 TRACKER_RETRY_BACKOFF_BASE = env_int("TRACKER_RETRY_BACKOFF_BASE", 20)
 TRACKER_RETRY_BACKOFF_MAX = env_int("TRACKER_RETRY_BACKOFF_MAX", 300)
+# One poll queues at most this many new feed entries (the newest); the rest come a minute
+# later, batch by batch, so a feed of 15,000 items is never one giant transaction.
+TRACKER_FEED_MAX_ENTRIES_PER_POLL = env_int("TRACKER_FEED_MAX_ENTRIES_PER_POLL", 100)
 # A withdrawal is "due soon" when its deadline is this many days away or fewer.
 TRACKER_DUE_SOON_DAYS = env_int("TRACKER_DUE_SOON_DAYS", 30)

@@ -611,9 +611,12 @@ def feed_poll(*, feed_id: int) -> int:
     """Read a feed once; the number of new entries queued as jobs.
 
     1. Fetch it with If-None-Match / If-Modified-Since; 304 means nothing new.
-    2. Parse it safely; every entry whose URL is not yet known becomes a queued IngestJob.
-    3. Record the ETag, Last-Modified, when it was polled and is due next, and any error
-       (errors never raise: they wait on the feed for a person, and the next poll retries).
+    2. Parse it safely; of the entries whose URL is not yet known, the newest
+       TRACKER_FEED_MAX_ENTRIES_PER_POLL become queued IngestJobs, in one short transaction.
+    3. Record when it was polled and is due next, and any error (errors never raise: they
+       wait on the feed for a person, and the next poll retries). When entries were left
+       over, the feed is due again in a minute and its ETag and Last-Modified are not kept,
+       so the next poll reads the whole feed again and queues the next batch.
     """
     feed = Feed.objects.filter(pk=feed_id).first()
     if feed is None:
@@ -640,18 +643,11 @@ def feed_poll(*, feed_id: int) -> int:
             last_polled_at=now, next_poll_at=next_poll, last_error=str(exc)[:2000]
         )
         return 0
-    queued = 0
+    entries = feed_entries_new(parsed.entries if parsed else [])
+    batch = entries[: settings.TRACKER_FEED_MAX_ENTRIES_PER_POLL]
+    left_over = len(entries) - len(batch)
     with transaction.atomic():
-        for entry in parsed.entries if parsed else []:
-            try:
-                canonical = fetching.url_canonical(entry.url)
-            except fetching.FetchError:
-                continue  # a javascript: or ftp: link in a feed is not an article
-            if (
-                Source.objects.filter(url=canonical).exists()
-                or IngestJob.objects.filter(url=canonical).exists()
-            ):
-                continue
+        for canonical, entry in batch:
             warnings: list[str] = []
             job = IngestJob.objects.create(
                 kind=IngestJob.Kind.FEED_ENTRY,
@@ -662,15 +658,46 @@ def feed_poll(*, feed_id: int) -> int:
                 warnings=warnings,
             )
             ingest_job_enqueue(job)
-            queued += 1
         update = {"last_polled_at": now, "next_poll_at": next_poll, "last_error": ""}
-        if fetched.status != 304:
+        if left_over:
+            update["next_poll_at"] = now + dt.timedelta(minutes=1)
+            update["etag"] = update["last_modified"] = ""
+        elif fetched.status != 304:
             update["etag"] = fetched.etag
             update["last_modified"] = fetched.last_modified
-            if parsed.title and not feed.title:
-                update["title"] = parsed.title
+        if parsed and parsed.title and not feed.title:
+            update["title"] = parsed.title
         Feed.objects.filter(pk=feed.pk).update(**update)
-    return queued
+    if left_over:
+        log.info("feed %s: %s new entries left for the next poll", feed.pk, left_over)
+    return len(batch)
+
+
+def feed_entries_new(
+    entries: list[fetching.FeedEntry],
+) -> list[tuple[str, fetching.FeedEntry]]:
+    """(canonical URL, entry) for entries not yet known as a source or a job, newest first.
+
+    Known URLs are looked up in chunks, not one query per entry: a feed may list thousands.
+    Entries without a date keep their place after the dated ones (feeds list newest first).
+    """
+    candidates: dict[str, fetching.FeedEntry] = {}
+    for entry in entries:
+        try:
+            canonical = fetching.url_canonical(entry.url)
+        except fetching.FetchError:
+            continue  # a javascript: or ftp: link in a feed is not an article
+        candidates.setdefault(canonical, entry)
+    urls = list(candidates)
+    known: set[str] = set()
+    for start in range(0, len(urls), 500):
+        chunk = urls[start : start + 500]
+        known.update(Source.objects.filter(url__in=chunk).values_list("url", flat=True))
+        known.update(IngestJob.objects.filter(url__in=chunk).values_list("url", flat=True))
+    fresh = [(url, entry) for url, entry in candidates.items() if url not in known]
+    # Stable sort: undated entries (date.min) go last in their original order.
+    fresh.sort(key=lambda item: item[1].published_on or dt.date.min, reverse=True)
+    return fresh
 
 
 def feeds_poll_due(*, now: dt.datetime | None = None) -> int:
