@@ -197,10 +197,13 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 120)
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 150)
-# Longer than the longest retry countdown, so Redis never re-delivers a task that is
-# only waiting out its backoff.
+# Redis hands an unacknowledged task to another worker after the visibility timeout: just
+# longer than the hard time limit, so a task still legitimately running is never handed out
+# twice. A worker's death is noticed sooner, by the job's heartbeat (TRACKER_JOB_*). A retry
+# waiting out a backoff longer than this may be delivered twice: the claim in
+# ingest_job_run runs it once.
 CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600),
+    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", CELERY_TASK_TIME_LIMIT + 30),
     "socket_connect_timeout": 3,
     "socket_timeout": 5,
 }
@@ -212,9 +215,9 @@ CELERY_TASK_DEFAULT_QUEUE = "tracker"
 # old connections instead, as Django does between requests (CONN_MAX_AGE).
 CELERY_DB_REUSE_MAX = 1_000_000
 CELERY_BEAT_SCHEDULE = {
-    "ingest-jobs-requeue-stale-every-5-minutes": {
+    "ingest-jobs-requeue-stale-every-15-seconds": {
         "task": "tracker.tasks.ingest_jobs_requeue_stale_task",
-        "schedule": 300.0,
+        "schedule": 15.0,
     },
     # Each feed has its own interval; this only looks for the feeds that are due.
     "feeds-poll-due-every-minute": {
@@ -329,7 +332,13 @@ TRACKER_HTML_MAX_ATTRIBUTES = env_int("TRACKER_HTML_MAX_ATTRIBUTES", 20000)
 # Network errors retry after base * 2**(attempt-1) seconds (with jitter), at most max seconds.
 # The max stays well below the visibility timeout and the stale-job sweep's age.
 TRACKER_RETRY_BACKOFF_BASE = env_int("TRACKER_RETRY_BACKOFF_BASE", 20)
-TRACKER_RETRY_BACKOFF_MAX = env_int("TRACKER_RETRY_BACKOFF_MAX", 300)
+TRACKER_RETRY_BACKOFF_MAX = env_int("TRACKER_RETRY_BACKOFF_MAX", 120)
+# A running job's worker writes its heartbeat this often; a job whose heartbeat is older than
+# TRACKER_JOB_STALE_SECONDS lost its worker and the sweep (every 15 s) runs it again, so a
+# killed worker's job runs again within about 45 s. A queued job whose task was lost with the
+# broker is sent again once it has waited longer than any backoff plus this margin.
+TRACKER_JOB_HEARTBEAT_SECONDS = env_int("TRACKER_JOB_HEARTBEAT_SECONDS", 5)
+TRACKER_JOB_STALE_SECONDS = env_int("TRACKER_JOB_STALE_SECONDS", 30)
 # One poll queues at most this many new feed entries (the newest); the rest come a minute
 # later, batch by batch, so a feed of 15,000 items is never one giant transaction.
 TRACKER_FEED_MAX_ENTRIES_PER_POLL = env_int("TRACKER_FEED_MAX_ENTRIES_PER_POLL", 100)

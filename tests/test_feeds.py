@@ -136,7 +136,7 @@ def test_the_beat_polls_only_due_active_feeds_and_claims_each_once(monkeypatch):
 def test_the_beat_schedule_names_its_cadence(settings):
     schedule = settings.CELERY_BEAT_SCHEDULE
     assert schedule["feeds-poll-due-every-minute"]["schedule"] == 60.0
-    assert schedule["ingest-jobs-requeue-stale-every-5-minutes"]["task"] == (
+    assert schedule["ingest-jobs-requeue-stale-every-15-seconds"]["task"] == (
         "tracker.tasks.ingest_jobs_requeue_stale_task"
     )
 

@@ -179,3 +179,32 @@ def test_it_ends_an_in_process_url_ingest_on_time_when_the_server_drips_headers(
     assert code == 1
     assert f"{url}: the download took too long" in err
     assert IngestJob.objects.get().state == IngestJob.State.FAILED
+
+
+def test_it_exits_non_zero_with_a_clear_message_when_the_broker_is_down(tmp_path):
+    # The attack: with Redis down the command used to print "queued for the workers", exit 0.
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    article = tmp_path / "chad.txt"
+    article.write_text(CHAD)
+    env = {
+        **os.environ,
+        "DEBUG": "1",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'unused.sqlite3'}",
+        "REDIS_URL": "redis://127.0.0.1:18201/0",  # nothing listens there (hops' port range)
+    }
+    result = subprocess.run(
+        [sys.executable, "manage.py", "ingest", str(article)],
+        cwd=Path(__file__).resolve().parent.parent,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 2, result.stderr
+    assert "the task queue is unreachable" in result.stderr
+    assert "nothing was queued" in result.stderr
+    assert "queued for the workers" not in result.stdout

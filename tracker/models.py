@@ -669,6 +669,9 @@ class IngestJob(models.Model):
     )
     queued_at = models.DateTimeField(default=timezone.now)
     started_at = models.DateTimeField(null=True, blank=True)
+    # Written every TRACKER_JOB_HEARTBEAT_SECONDS while a worker runs the job: a running job
+    # whose heartbeat is older than TRACKER_JOB_STALE_SECONDS lost its worker.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     MAX_ATTEMPTS = 5
@@ -692,6 +695,10 @@ class IngestJob(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.state in {self.State.MERGED, self.State.FAILED}
+
+    @property
+    def is_running(self) -> bool:
+        return self.state in {self.State.FETCHING, self.State.EXTRACTING}
 
     @property
     def duration(self) -> dt.timedelta | None:
