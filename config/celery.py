@@ -1,7 +1,9 @@
 import os
+import threading
+import time
 
 from celery import Celery
-from celery.signals import task_postrun, task_prerun
+from celery.signals import task_postrun, task_prerun, worker_ready
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -21,3 +23,26 @@ def close_old_database_connections(task=None, **kwargs) -> None:
     from django.db import close_old_connections
 
     close_old_connections()
+
+
+@worker_ready.connect
+def worker_heartbeat_start(sender=None, **kwargs) -> None:
+    # /readyz counts the workers whose key is fresh; each writes it every 15 s from its main
+    # process, so a worker killed whole disappears from the count within a minute.
+    from django.conf import settings
+
+    from config.health import worker_heartbeat_write
+
+    if not settings.REDIS_URL:
+        return
+    hostname = getattr(sender, "hostname", "worker")
+
+    def beat() -> None:
+        while True:
+            try:
+                worker_heartbeat_write(hostname)
+            except Exception:  # the broker away for a moment: /readyz says so meanwhile
+                pass
+            time.sleep(15)
+
+    threading.Thread(target=beat, name="worker-heartbeat", daemon=True).start()
