@@ -191,7 +191,11 @@ if REDIS_URL and not REDIS_URL.startswith(("redis://", "rediss://", "unix://")):
     raise ImproperlyConfigured(f"REDIS_URL={REDIS_URL!r} is not a redis:// URL")
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = None
-CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
+# Without a broker, tasks go to the in-process runner (config/runner.py): threads in this
+# process, under the same time limits, never the web request itself.
+TRACKER_TASKS_IN_PROCESS = not REDIS_URL
+TRACKER_IN_PROCESS_WORKERS = env_int("TRACKER_IN_PROCESS_WORKERS", 2)
+CELERY_TASK_ALWAYS_EAGER = False
 CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True

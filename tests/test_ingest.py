@@ -255,11 +255,14 @@ def test_it_reads_an_uploaded_html_file_as_text_without_its_scripts():
 
     with TestCase.captureOnCommitCallbacks(execute=True):
         source, job = services.source_submit_upload(name="chad.html", data=html)
+    assert source is None  # the markup is read by the task, not here
+    job.refresh_from_db()
+    assert job.state == IngestJob.State.MERGED, job.error
+    source = job.source
     assert "France completed" in source.text and "steal" not in source.text
     assert "<" not in source.text
     assert (source.origin, job.kind, job.label) == ("upload", "file", "chad.html")
-    job.refresh_from_db()
-    assert job.state == IngestJob.State.MERGED, job.error
+    assert job.upload_html == "" and "parse_ms" in job.timings
 
 
 @pytest.mark.django_db

@@ -3,6 +3,7 @@ delivery runs nothing twice, a late retry never revives a failed job, and a work
 cannot reach the database retries instead of dropping the task."""
 
 import datetime as dt
+import time
 
 import pytest
 from django.db import OperationalError
@@ -98,3 +99,53 @@ def test_a_worker_that_cannot_reach_the_database_retries_the_task_instead_of_dro
     tasks.source_ingest_task.run(job.pk)
     job.refresh_from_db()
     assert job.state == IngestJob.State.MERGED
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_in_process_runner_stops_a_task_at_the_soft_time_limit(settings, monkeypatch):
+    # The embedded default (no broker) enforces the workers' time limit in its own threads.
+    import time
+
+    from config import runner
+    from tracker import extraction
+
+    settings.CELERY_TASK_SOFT_TIME_LIMIT, settings.CELERY_TASK_TIME_LIMIT = 1, 5
+
+    def endless(text, published=None):
+        while True:  # pure Python: the limit interrupts it between two instructions
+            time.sleep(0.01)
+
+    monkeypatch.setattr(extraction, "extract", endless)
+    source, job = services.source_submit_text(text=NIGER, origin="pasted", enqueue=False)
+    started = time.monotonic()
+    runner.submit(tasks.source_ingest_task, [job.pk], None, None).result(timeout=10)
+    assert time.monotonic() - started < 4
+    job.refresh_from_db()
+    assert (job.state, job.error) == ("failed", "took longer than the time limit (1 s)")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_in_process_runner_gives_a_stuck_task_up_at_the_hard_limit(settings, monkeypatch):
+    import threading
+
+    from config import runner
+    from tracker import extraction
+
+    settings.CELERY_TASK_SOFT_TIME_LIMIT, settings.CELERY_TASK_TIME_LIMIT = 30, 1
+    release = threading.Event()
+
+    # Blocked in a call the soft limit cannot interrupt (as C code would be).
+    def blocked(text, published=None):
+        release.wait(20)
+        raise services.IngestError("released")
+
+    monkeypatch.setattr(extraction, "extract", blocked)
+    source, job = services.source_submit_text(text=NIGER, origin="pasted", enqueue=False)
+    runner.submit(tasks.source_ingest_task, [job.pk], None, None)
+    deadline = time.monotonic() + 10
+    while IngestJob.objects.get(pk=job.pk).state != "failed" and time.monotonic() < deadline:
+        time.sleep(0.1)
+    job.refresh_from_db()
+    assert (job.state, job.error) == ("failed", "took longer than the time limit (1 s)")
+    release.set()
+    time.sleep(0.5)  # the stuck thread ends before the test's data is cleared

@@ -664,6 +664,10 @@ class IngestJob(models.Model):
     # Things the user should know that did not stop the job ("invalid UTF-8 replaced").
     warnings = models.JSONField(default=list, blank=True)
     task_id = models.CharField(max_length=64, blank=True, default="")
+    # An uploaded HTML file waits here, unparsed, until its task reads it (parsing markup
+    # never happens in a web request); emptied once its text is the source.
+    upload_html = models.TextField(blank=True, default="")
+    upload_origin = models.CharField(max_length=12, blank=True, default="")
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
     )

@@ -253,10 +253,12 @@ def source_submit_upload(
     published_on: dt.date | None = None,
     origin: str = Source.Origin.UPLOAD,
     enqueue: bool = True,
-) -> tuple[Source, IngestJob | None]:
+) -> tuple[Source | None, IngestJob | None]:
     """Store an uploaded .txt, .md or .html file as a source; HTML gives its main text.
 
-    Invalid UTF-8 is replaced and the job says so in `warnings`.
+    A text file is the source at once. An HTML file waits on its job, unparsed, and the
+    job's task reads it (upload_read): (None, job). Invalid UTF-8 is replaced and the job
+    says so in `warnings`.
     """
     published_on_check(published_on)
     suffix = Path(name).suffix.lower()
@@ -270,31 +272,53 @@ def source_submit_upload(
     text, replaced = decode_text(data, name=name)
     if not text.strip():
         raise IngestError(f"{name}: the file is empty")
-    title = Path(name).stem.replace("_", " ")
-    publisher = ""
     warnings = [REPLACED_WARNING] if replaced else []
     if suffix in (".html", ".htm"):
-        try:
-            article = fetching.article_from_html(text)
-        except fetching.FetchError as exc:
-            raise IngestError(f"{name}: {exc}") from None
-        text, title = article.text, article.title or title
-        publisher = article.publisher
-        published_on = published_on or published_on_from_page(
-            article.published_on, warnings=warnings
+        # Markup is read by the job's task, under its time limits, never in this request.
+        job = IngestJob.objects.create(
+            kind=IngestJob.Kind.FILE,
+            label=Path(name).name[:2000],
+            published_on=published_on,
+            created_by=user_or_none(user),
+            warnings=warnings,
+            upload_html=text,
+            upload_origin=origin,
         )
-        warnings += article.warnings
+        if enqueue:
+            ingest_job_enqueue(job)
+        return None, job
     return source_submit_text(
         text=text,
         origin=origin,
         label=Path(name).name,
-        title=title,
-        publisher=publisher,
+        title=Path(name).stem.replace("_", " "),
         published_on=published_on,
         user=user,
         warnings=warnings,
         enqueue=enqueue,
     )
+
+
+def upload_read(*, job: IngestJob) -> tuple[Source, bool]:
+    """The source of an uploaded HTML file: its main text, title, publisher and date."""
+    try:
+        article = fetching.article_from_html(job.upload_html)
+    except fetching.FetchError as exc:
+        raise IngestError(f"{job.label}: {exc}") from None
+    warnings = list(job.warnings) + article.warnings
+    published_on = job.published_on or published_on_from_page(
+        article.published_on, warnings=warnings
+    )
+    source, created = source_get_or_create(
+        text=article.text,
+        origin=job.upload_origin or Source.Origin.UPLOAD,
+        title=article.title or Path(job.label).stem.replace("_", " "),
+        publisher=article.publisher,
+        published_on=published_on,
+    )
+    job.source, job.warnings, job.upload_html = source, warnings, ""
+    job.save(update_fields=["source", "warnings", "upload_html"])
+    return source, created
 
 
 def source_submit_url(
@@ -533,6 +557,14 @@ def ingest_job_stages(*, job: IngestJob, needs_fetch: bool) -> None:
         job.save(update_fields=["source", "state", "timings", "warnings"])
         log.info("job stage", extra=job_log_fields(job, stage=job.state))
         if not created and source_was_merged(source, excluding=job):
+            ingest_job_finish(job=job, changes={"unchanged": True})
+            return
+    if job.source is None and job.upload_html:
+        started = time.monotonic()
+        source, created = upload_read(job=job)
+        timings["parse_ms"] = elapsed_ms(started)
+        if not created and source_was_merged(source, excluding=job):
+            job.timings = timings
             ingest_job_finish(job=job, changes={"unchanged": True})
             return
     source = job.source
@@ -781,6 +813,21 @@ def feed_entries_new(
     # Stable sort: undated entries (date.min) go last in their original order.
     fresh.sort(key=lambda item: item[1].published_on or dt.date.min, reverse=True)
     return fresh
+
+
+def feeds_poll_now(*, feed_ids: list[int]) -> tuple[int, list[str]]:
+    """Queue a poll of each feed now (a person asked); (number queued, problems)."""
+    from tracker.tasks import feed_poll_task
+
+    queued, problems = 0, []
+    for feed_id in feed_ids:
+        try:
+            feed_poll_task.apply_async(args=[feed_id])
+        except Exception as exc:  # kombu/redis raise a variety of connection errors
+            problems.append(f"the task queue is unreachable, feed {feed_id} not polled: {exc}")
+            continue
+        queued += 1
+    return queued, problems
 
 
 def feeds_poll_due(*, now: dt.datetime | None = None) -> int:

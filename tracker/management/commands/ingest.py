@@ -10,6 +10,7 @@ import datetime as dt
 import sys
 from pathlib import Path
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
@@ -88,7 +89,11 @@ class Command(BaseCommand):
         items, problems = expand(options["items"])
         ingested = queued = unchanged = 0
         # Without a broker Celery runs tasks in-process anyway; say so explicitly here.
-        in_process = options["in_process"] or celery_app.conf.task_always_eager
+        in_process = (
+            options["in_process"]
+            or settings.TRACKER_TASKS_IN_PROCESS
+            or celery_app.conf.task_always_eager
+        )
         if not in_process:
             # Saying "queued for the workers" when no worker can hear it would be a lie.
             problem = broker_problem()
@@ -154,7 +159,14 @@ class Command(BaseCommand):
             if not job.is_finished:
                 return "queued", f"{item}: job {job.pk} queued for the workers"
         elif not job.is_finished:
-            services.ingest_job_run(job_id=job.pk, retry=False)
+            from config import runner
+            from tracker.tasks import source_ingest_task
+
+            if celery_app.conf.task_always_eager:
+                services.ingest_job_run(job_id=job.pk, retry=False)
+            else:
+                # The runner's thread, under the task time limits, as a worker would.
+                runner.submit(source_ingest_task, [job.pk], None, None).result()
         job.refresh_from_db()
         notes = "".join(f" ({warning})" for warning in job.warnings)
         if job.state == IngestJob.State.FAILED:
