@@ -3,6 +3,7 @@ delivery runs nothing twice, a late retry never revives a failed job, and a work
 cannot reach the database retries instead of dropping the task."""
 
 import datetime as dt
+import threading
 import time
 
 import pytest
@@ -149,3 +150,37 @@ def test_the_in_process_runner_gives_a_stuck_task_up_at_the_hard_limit(settings,
     assert (job.state, job.error) == ("failed", "took longer than the time limit (1 s)")
     release.set()
     time.sleep(0.5)  # the stuck thread ends before the test's data is cleared
+
+
+@pytest.mark.django_db(transaction=True)
+def test_in_the_embedded_default_a_url_is_fetched_by_the_runner_not_the_web_request(
+    client, staff_user, settings, monkeypatch
+):
+    # The attack: with no broker, the fetch ran inside the API request with no time limit.
+    from rest_framework.authtoken.models import Token
+
+    from config import runner
+    from config.celery import app as celery_app
+    from tracker import fetching
+
+    settings.TRACKER_TASKS_IN_PROCESS = True
+    celery_app.conf.task_always_eager = False  # the autouse fixture restores it
+    fetched_in = []
+
+    def fetch(url, **kwargs):
+        fetched_in.append(threading.current_thread().name)
+        raise fetching.FetchError("the server answered 404 Not Found")
+
+    monkeypatch.setattr(fetching, "fetch", fetch)
+    token = Token.objects.create(user=staff_user).key
+    response = client.post(
+        "/api/sources/",
+        {"url": "https://news.example.org/niger"},
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Token {token}",
+    )
+    assert response.status_code == 202, response.content
+    runner.wait_all()
+    assert len(fetched_in) == 1 and fetched_in[0].startswith("task")
+    job = IngestJob.objects.get()
+    assert (job.state, job.error) == ("failed", "the server answered 404 Not Found")
