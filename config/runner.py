@@ -103,7 +103,7 @@ def task_given_up(task, args: list) -> None:
     from django.conf import settings
 
     from tracker.models import IngestJob
-    from tracker.services import UNFINISHED_STATES
+    from tracker.services.ingest import UNFINISHED_STATES
 
     if task.name == "tracker.tasks.source_ingest_task" and args:
         IngestJob.objects.filter(pk=args[0], state__in=UNFINISHED_STATES).update(

@@ -60,7 +60,7 @@ def test_a_late_retry_does_not_reset_a_failed_job_to_queued():
     # The attack: a retry after the job had failed put it back to "queued".
     job = running_job(beat_seconds_ago=1)
     IngestJob.objects.filter(pk=job.pk).update(state=IngestJob.State.FAILED, error="gave up")
-    services.ingest_job_retry_or_fail(job=job, error="the server answered 503", retry=True)
+    services.ingest.ingest_job_retry_or_fail(job=job, error="the server answered 503", retry=True)
     job.refresh_from_db()
     assert (job.state, job.error) == (IngestJob.State.FAILED, "gave up")
 

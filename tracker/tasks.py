@@ -31,7 +31,7 @@ def source_ingest_task(self, job_id: int) -> None:
         # says what it was; try again until the database is back.
         if eager:
             raise
-        delay = services.retry_delay(min(self.request.retries + 1, 4))
+        delay = services.ingest.retry_delay(min(self.request.retries + 1, 4))
         raise self.retry(countdown=delay, exc=exc) from None
 
 
