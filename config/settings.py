@@ -89,6 +89,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "csp.middleware.CSPMiddleware",
+    "config.logs.RequestLogMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -197,17 +198,24 @@ if REDIS_URL and not REDIS_URL.startswith(("redis://", "rediss://", "unix://")):
     raise ImproperlyConfigured(f"REDIS_URL={REDIS_URL!r} is not a redis:// URL")
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = None
-CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
+# Without a broker, tasks go to the in-process runner (config/runner.py): threads in this
+# process, under the same time limits, never the web request itself.
+TRACKER_TASKS_IN_PROCESS = not REDIS_URL
+TRACKER_IN_PROCESS_WORKERS = env_int("TRACKER_IN_PROCESS_WORKERS", 2)
+CELERY_TASK_ALWAYS_EAGER = False
 CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 120)
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 150)
-# Longer than the longest retry countdown, so Redis never re-delivers a task that is
-# only waiting out its backoff.
+# Redis hands an unacknowledged task to another worker after the visibility timeout: just
+# longer than the hard time limit, so a task still legitimately running is never handed out
+# twice. A worker's death is noticed sooner, by the job's heartbeat (TRACKER_JOB_*). A retry
+# waiting out a backoff longer than this may be delivered twice: the claim in
+# ingest_job_run runs it once.
 CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600),
+    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", CELERY_TASK_TIME_LIMIT + 30),
     "socket_connect_timeout": 3,
     "socket_timeout": 5,
 }
@@ -219,9 +227,9 @@ CELERY_TASK_DEFAULT_QUEUE = "tracker"
 # old connections instead, as Django does between requests (CONN_MAX_AGE).
 CELERY_DB_REUSE_MAX = 1_000_000
 CELERY_BEAT_SCHEDULE = {
-    "ingest-jobs-requeue-stale-every-5-minutes": {
+    "ingest-jobs-requeue-stale-every-15-seconds": {
         "task": "tracker.tasks.ingest_jobs_requeue_stale_task",
-        "schedule": 300.0,
+        "schedule": 15.0,
     },
     # Each feed has its own interval; this only looks for the feeds that are due.
     "feeds-poll-due-every-minute": {
@@ -325,12 +333,39 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# One JSON line per record (config/logs.py); LOG_FORMAT=text for plain lines.
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "json").strip().lower()
+if LOG_FORMAT not in {"json", "text"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT={LOG_FORMAT!r} is not json or text")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {
+        "json": {"()": "config.logs.JsonFormatter"},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    # Django's own line per request would repeat ours (config.logs.RequestLogMiddleware).
+    "loggers": {"django.server": {"level": "WARNING"}},
 }
+# Load balancers probe over plain HTTP.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+
+# Error reporting: on only when SENTRY_DSN is set, with the Django and Celery integrations.
+SENTRY_DSN = os.environ.get("SENTRY_DSN", "").strip()
+if SENTRY_DSN:
+    import sentry_sdk
+    from sentry_sdk.integrations.celery import CeleryIntegration
+    from sentry_sdk.integrations.django import DjangoIntegration
+
+    sentry_sdk.init(
+        dsn=SENTRY_DSN,
+        integrations=[DjangoIntegration(), CeleryIntegration()],
+        environment=os.environ.get("SENTRY_ENVIRONMENT", "production"),
+        traces_sample_rate=0.0,
+        send_default_pii=False,
+    )
 
 # Fetching user-supplied URLs: internal addresses are refused unless explicitly allowed.
 TRACKER_FETCH_ALLOW_PRIVATE = env_bool("TRACKER_FETCH_ALLOW_PRIVATE", False)
@@ -342,10 +377,24 @@ TRACKER_FETCH_MAX_REDIRECTS = 5
 TRACKER_FETCH_MAX_HTML_BYTES = 5 * 1024 * 1024
 TRACKER_FETCH_MAX_FEED_BYTES = 2 * 1024 * 1024
 TRACKER_FETCH_USER_AGENT = "troop-withdrawal-tracker/1.0"
+# Article extraction from HTML grows faster than linearly with the markup; heavier pages are
+# read by a linear scan of their visible text instead (tracker/fetching.py). A long news page
+# has 2,000-5,000 elements; 8,000 plain paragraphs take about 5 s to extract.
+TRACKER_HTML_MAX_ELEMENTS = env_int("TRACKER_HTML_MAX_ELEMENTS", 8000)
+TRACKER_HTML_MAX_ATTRIBUTES = env_int("TRACKER_HTML_MAX_ATTRIBUTES", 20000)
 # Network errors retry after base * 2**(attempt-1) seconds (with jitter), at most max seconds.
 # The max stays well below the visibility timeout and the stale-job sweep's age.
 TRACKER_RETRY_BACKOFF_BASE = env_int("TRACKER_RETRY_BACKOFF_BASE", 20)
-TRACKER_RETRY_BACKOFF_MAX = env_int("TRACKER_RETRY_BACKOFF_MAX", 300)
+TRACKER_RETRY_BACKOFF_MAX = env_int("TRACKER_RETRY_BACKOFF_MAX", 120)
+# A running job's worker writes its heartbeat this often; a job whose heartbeat is older than
+# TRACKER_JOB_STALE_SECONDS lost its worker and the sweep (every 15 s) runs it again, so a
+# killed worker's job runs again within about 45 s. A queued job whose task was lost with the
+# broker is sent again once it has waited longer than any backoff plus this margin.
+TRACKER_JOB_HEARTBEAT_SECONDS = env_int("TRACKER_JOB_HEARTBEAT_SECONDS", 5)
+TRACKER_JOB_STALE_SECONDS = env_int("TRACKER_JOB_STALE_SECONDS", 30)
+# One poll queues at most this many new feed entries (the newest); the rest come a minute
+# later, batch by batch, so a feed of 15,000 items is never one giant transaction.
+TRACKER_FEED_MAX_ENTRIES_PER_POLL = env_int("TRACKER_FEED_MAX_ENTRIES_PER_POLL", 100)
 # A withdrawal is "due soon" when its deadline is this many days away or fewer.
 TRACKER_DUE_SOON_DAYS = env_int("TRACKER_DUE_SOON_DAYS", 30)
 

@@ -136,6 +136,41 @@ def test_the_beat_polls_only_due_active_feeds_and_claims_each_once(monkeypatch):
 def test_the_beat_schedule_names_its_cadence(settings):
     schedule = settings.CELERY_BEAT_SCHEDULE
     assert schedule["feeds-poll-due-every-minute"]["schedule"] == 60.0
-    assert schedule["ingest-jobs-requeue-stale-every-5-minutes"]["task"] == (
+    assert schedule["ingest-jobs-requeue-stale-every-15-seconds"]["task"] == (
         "tracker.tasks.ingest_jobs_requeue_stale_task"
     )
+
+
+@pytest.mark.django_db
+def test_it_queues_a_15000_item_feed_100_newest_entries_per_poll(web, allow_private, monkeypatch):
+    # The attack: one followed feed with 15,000 items. Jobs are counted, not run.
+    monkeypatch.setattr(tasks.source_ingest_task, "apply_async", lambda *a, **k: None)
+    start = dt.datetime(2024, 1, 1)
+    items = [
+        (
+            f"item {n}",
+            web.url(f"/items/{n}"),
+            (start + dt.timedelta(hours=n)).strftime("%a, %d %b %Y %H:%M:%S GMT"),
+        )
+        for n in range(15_000)
+    ]
+    feed_url = web.add(
+        "/big.xml",
+        rss("Wire", items),
+        content_type="application/rss+xml",
+        headers={"ETag": '"big"'},
+    )
+    feed = services.feed_add(url=feed_url)
+    assert poll(feed) == 100
+    jobs = IngestJob.objects.filter(feed=feed)
+    assert jobs.count() == 100
+    oldest_queued = (start + dt.timedelta(hours=14_900)).date()
+    assert min(jobs.values_list("published_on", flat=True)) >= oldest_queued
+    assert jobs.filter(url=web.url("/items/14999")).exists()
+    feed.refresh_from_db()
+    # The rest come on the next poll, a minute later, with the whole feed read again.
+    assert feed.etag == "" and feed.next_poll_at < timezone.now() + dt.timedelta(minutes=2)
+    assert poll(feed) == 100
+    assert web.requests[-1][1].get("If-None-Match") is None
+    assert IngestJob.objects.filter(feed=feed).count() == 200
+    assert not IngestJob.objects.filter(url=web.url("/items/0")).exists()

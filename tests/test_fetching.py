@@ -72,9 +72,46 @@ def test_it_treats_non_global_addresses_as_internal(address):
     assert not fetching.address_is_public(ipaddress.ip_address(address))
 
 
+@pytest.mark.parametrize(
+    "address",
+    [
+        "64:ff9b::7f00:1",  # NAT64 of 127.0.0.1
+        "64:ff9b::a9fe:a9fe",  # NAT64 of the cloud metadata address 169.254.169.254
+        "64:ff9b:1::a00:1",  # local-use NAT64
+        "::7f00:1",  # IPv4-compatible 127.0.0.1
+        "::a00:1",  # IPv4-compatible 10.0.0.1
+        "::ffff:0:7f00:1",  # IPv4-translated 127.0.0.1
+        "::ffff:0:808:808",  # IPv4-translated: only meaningful behind a translator
+        "192.0.0.8",  # IPv4 dummy address
+        "192.0.0.170",  # NAT64 discovery
+        "192.88.99.1",  # 6to4 relay anycast
+        "2001:db8::1",
+        "3fff::1",
+        "5f00::1",
+        "fec0::1",
+        "100::1",
+        "2001:2::1",
+    ],
+)
+def test_it_refuses_internal_addresses_hidden_in_nat64_ipv4_compatible_and_special_blocks(
+    web, address
+):
+    assert not fetching.address_is_public(ipaddress.ip_address(address))
+    # As a DNS answer, the whole fetch is refused before any connection is made.
+    with pytest.raises(FetchError, match="internal address"):
+        fetching.fetch(
+            f"http://[{address}]/" if ":" in address else f"http://{address}/",
+            max_bytes=BIG,
+            accept=HTML,
+        )
+
+
 def test_it_treats_public_addresses_as_public():
     assert fetching.address_is_public(ipaddress.ip_address("93.184.216.34"))
     assert fetching.address_is_public(ipaddress.ip_address("2606:2800:220:1::1"))
+    # NAT64 and mapped forms of a public IPv4 address are as public as the address.
+    assert fetching.address_is_public(ipaddress.ip_address("64:ff9b::5db8:d822"))
+    assert fetching.address_is_public(ipaddress.ip_address("::ffff:93.184.216.34"))
 
 
 def test_it_refuses_loopback_by_default(web, settings):
@@ -157,6 +194,70 @@ def test_it_gives_up_on_a_slow_drip_at_the_total_timeout(web, allow_private, set
         fetching.fetch(web.url("/slow"), max_bytes=BIG, accept=HTML)
     assert time.monotonic() - started < 3
     assert caught.value.retryable
+
+
+def drip_header_lines(seconds: float, lines: int = 40):
+    # Each header line arrives well inside the read timeout; together they never end.
+    def handler(request: BaseHTTPRequestHandler) -> None:
+        try:
+            request.wfile.write(b"HTTP/1.1 200 OK\r\n")
+            for number in range(lines):
+                request.wfile.write(f"X-Drip-{number}: 1\r\n".encode())
+                request.wfile.flush()
+                time.sleep(seconds)
+        except OSError:
+            pass
+
+    return handler
+
+
+def test_it_cuts_a_server_dripping_header_lines_at_the_total_deadline(web, allow_private, settings):
+    settings.TRACKER_FETCH_TOTAL_TIMEOUT = 1
+    web.add("/drip", handler=drip_header_lines(0.3))
+    started = time.monotonic()
+    with pytest.raises(FetchError, match="too long") as caught:
+        fetching.fetch(web.url("/drip"), max_bytes=BIG, accept=HTML)
+    assert time.monotonic() - started < 2.5
+    assert caught.value.retryable
+
+
+def test_it_counts_redirects_against_the_same_deadline(web, allow_private, settings):
+    settings.TRACKER_FETCH_TOTAL_TIMEOUT = 1
+    # Each hop is quick on its own; the chain is not.
+    for hop in range(5):
+        web.add(f"/hop{hop}", handler=redirect_after(0.4, web.url(f"/hop{hop + 1}")))
+    web.add("/hop5", "finally")
+    started = time.monotonic()
+    with pytest.raises(FetchError, match="too long"):
+        fetching.fetch(web.url("/hop0"), max_bytes=BIG, accept=HTML)
+    assert time.monotonic() - started < 2.5
+
+
+def redirect_after(seconds: float, location: str):
+    def handler(request: BaseHTTPRequestHandler) -> None:
+        time.sleep(seconds)
+        request.send_response(302)
+        request.send_header("Location", location)
+        request.send_header("Content-Length", "0")
+        request.end_headers()
+
+    return handler
+
+
+def test_it_counts_a_hung_name_lookup_against_the_deadline(settings, monkeypatch):
+    settings.TRACKER_FETCH_TOTAL_TIMEOUT = 1
+    real = socket.getaddrinfo
+
+    def hung(host, *args, **kwargs):
+        if host == "hung.example":
+            time.sleep(4)
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", hung)
+    started = time.monotonic()
+    with pytest.raises(FetchError, match="too long"):
+        fetching.fetch("http://hung.example/", max_bytes=BIG, accept=HTML)
+    assert time.monotonic() - started < 2
 
 
 def test_it_gives_up_on_a_silent_server_at_the_read_timeout(web, allow_private, settings):
@@ -348,3 +449,31 @@ def test_it_checks_the_certificate_against_the_host_name_on_a_pinned_connection(
     with pytest.raises(FetchError, match="TLS failed"):
         # The same server by its address: the certificate does not name 127.0.0.1.
         fetching.fetch(f"https://127.0.0.1:{tls_web}/", max_bytes=BIG, accept=HTML)
+
+
+def attribute_bomb() -> str:
+    # The attack: 150,000 attributes in 1.9 MB, around one real sentence.
+    attributes = " ".join(f"d{i}=va" for i in range(150_000))
+    return (
+        f"<html><head><title>Bomb</title><script>var x = '<p>not text</p>';</script></head>"
+        f"<body><nav>Home</nav><article><p {attributes}>Troops</p>"
+        "<p>The United States agreed to withdraw about 1,000 troops from Niger by "
+        "September 15, 2024.</p></article></body></html>"
+    )
+
+
+def test_it_reads_a_page_with_150k_attributes_by_its_visible_text_and_says_so():
+    html = attribute_bomb()
+    assert 1_500_000 < len(html) < 2_000_000
+    article = fetching.article_from_html(html, url="https://news.example/niger")
+    assert "agreed to withdraw about 1,000 troops from Niger" in article.text
+    assert "not text" not in article.text and "d149999" not in article.text
+    assert article.publisher == "news.example"
+    [warning] = article.warnings
+    assert "markup is too heavy" in warning and "150,000 attributes" in warning
+
+
+def test_it_counts_markup_in_one_pass_even_with_stray_brackets():
+    elements, attributes = fetching.markup_weight('<p class="a" id=b>x < y</p><br/><img src="1">')
+    assert (elements, attributes) == (3, 3)
+    assert fetching.html_visible_text("<p>a &amp; b</p><p>c<script>no") == "a & b\n\nc"

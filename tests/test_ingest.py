@@ -143,10 +143,6 @@ def test_it_backs_off_exponentially_with_jitter_up_to_a_cap(settings):
         delays = {services.ingest.retry_delay(attempt) for _ in range(20)}
         assert all(ceiling / 2 <= d <= ceiling for d in delays)
         assert len(delays) > 1  # jitter
-    assert (
-        settings.TRACKER_RETRY_BACKOFF_MAX
-        < settings.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"]
-    )
 
 
 @pytest.mark.django_db
@@ -201,15 +197,16 @@ def test_it_fails_a_job_that_overruns_its_time_limit_with_a_clear_error(monkeypa
     assert job.error == f"took longer than the time limit ({limit} s)"
 
 
-def test_it_sets_time_limits_prefetch_and_a_visibility_timeout_beyond_any_retry(settings):
+def test_it_sets_time_limits_prefetch_and_a_visibility_timeout_just_past_the_hard_limit(settings):
     assert settings.CELERY_TASK_ACKS_LATE and settings.CELERY_TASK_REJECT_ON_WORKER_LOST
     assert settings.CELERY_WORKER_PREFETCH_MULTIPLIER == 1
     assert settings.TRACKER_FETCH_TOTAL_TIMEOUT < settings.CELERY_TASK_SOFT_TIME_LIMIT
     assert settings.CELERY_TASK_SOFT_TIME_LIMIT < settings.CELERY_TASK_TIME_LIMIT
+    # A task still running is never handed to a second worker; a dead worker's task comes
+    # back within minutes, not the hour it used to take.
     visibility = settings.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"]
-    assert settings.TRACKER_RETRY_BACKOFF_MAX + settings.CELERY_TASK_TIME_LIMIT < visibility
+    assert settings.CELERY_TASK_TIME_LIMIT < visibility <= settings.CELERY_TASK_TIME_LIMIT + 60
     assert tasks.source_ingest_task.acks_late and tasks.source_ingest_task.reject_on_worker_lost
-    assert tasks.source_ingest_task.max_retries == IngestJob.MAX_ATTEMPTS
 
 
 @pytest.mark.django_db
@@ -258,11 +255,14 @@ def test_it_reads_an_uploaded_html_file_as_text_without_its_scripts():
 
     with TestCase.captureOnCommitCallbacks(execute=True):
         source, job = services.source_submit_upload(name="chad.html", data=html)
+    assert source is None  # the markup is read by the task, not here
+    job.refresh_from_db()
+    assert job.state == IngestJob.State.MERGED, job.error
+    source = job.source
     assert "France completed" in source.text and "steal" not in source.text
     assert "<" not in source.text
     assert (source.origin, job.kind, job.label) == ("upload", "file", "chad.html")
-    job.refresh_from_db()
-    assert job.state == IngestJob.State.MERGED, job.error
+    assert job.upload_html == "" and "parse_ms" in job.timings
 
 
 @pytest.mark.django_db

@@ -2,6 +2,7 @@
 queued again and feeds polled from there."""
 
 import io
+import threading
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -61,10 +62,35 @@ def test_it_polls_a_feed_from_the_admin_and_shows_its_error(client, staff_user, 
             follow=True,
         )
     page = response.content.decode()
-    assert "1 new entries queued." in page
-    assert "not well-formed XML" in page
+    assert "2 feed poll(s) queued" in page
+    # Tests run tasks inline: the polls have run, the error waits on its feed.
     assert IngestJob.objects.get().state == "merged"
-    assert Feed.objects.get(pk=bad.pk).last_error
+    assert "not well-formed XML" in Feed.objects.get(pk=bad.pk).last_error
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_admin_poll_action_never_fetches_in_the_web_request(
+    client, staff_user, settings, monkeypatch
+):
+    # The attack: "Poll the selected feeds now" ran the polls in the request and died at the
+    # gunicorn timeout. In the embedded default it goes to the in-process runner's threads.
+    from config import runner
+    from config.celery import app as celery_app
+
+    settings.TRACKER_TASKS_IN_PROCESS = True
+    celery_app.conf.task_always_eager = False  # the autouse fixture restores it
+    polled_in = []
+    monkeypatch.setattr(
+        services, "feed_poll", lambda feed_id: polled_in.append(threading.current_thread().name)
+    )
+    feed = services.feed_add(url="https://news.example.org/feed.xml")
+    client.force_login(staff_user)
+    response = client.post(
+        "/admin/tracker/feed/", {"action": "poll_now", "_selected_action": [feed.pk]}, follow=True
+    )
+    assert "1 feed poll(s) queued" in response.content.decode()
+    runner.wait_all()
+    assert len(polled_in) == 1 and polled_in[0].startswith("task")
 
 
 @pytest.mark.django_db
@@ -84,3 +110,44 @@ def test_the_poll_feeds_command_polls_due_feeds_and_reports_errors(web, settings
         call_command("poll_feeds", stdout=out, stderr=err)
     assert "/feed.xml: 1 new entries queued" in out.getvalue()
     assert "/gone.xml: the server answered 410" in err.getvalue()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_upload_of_150k_attributes_is_parsed_in_a_task_not_the_web_request(
+    client, staff_user, settings, monkeypatch
+):
+    # The attack: three such uploads parsed inside requests starved every gunicorn worker.
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from config import runner
+    from config.celery import app as celery_app
+    from tracker import fetching
+
+    settings.TRACKER_TASKS_IN_PROCESS = True
+    celery_app.conf.task_always_eager = False  # the autouse fixture restores it
+    parsed_in = []
+    real = fetching.article_from_html
+
+    def recording(html, **kwargs):
+        parsed_in.append(threading.current_thread().name)
+        return real(html, **kwargs)
+
+    monkeypatch.setattr(fetching, "article_from_html", recording)
+    attributes = " ".join(f"d{i}=va" for i in range(150_000))
+    bomb = (
+        f"<html><body><article><p {attributes}>Troops</p><p>{TEXT}</p></article></body></html>"
+    ).encode()
+    client.force_login(staff_user)
+    response = client.post(
+        "/ingest/",
+        {"mode": "file", "file-file": SimpleUploadedFile("bomb.html", bomb, "text/html")},
+    )
+    assert response.status_code == 302
+    job = IngestJob.objects.get()
+    assert response["Location"].endswith(f"/ingest/jobs/{job.pk}/")
+    runner.wait_all()
+    assert len(parsed_in) == 1 and parsed_in[0].startswith("task")
+    job.refresh_from_db()
+    assert job.state == IngestJob.State.MERGED, job.error
+    assert any("markup is too heavy" in warning for warning in job.warnings)
+    assert "Chad" in job.source.text

@@ -2,6 +2,7 @@
 rest of the batch still ingested, each file once, and a non-zero exit when anything failed."""
 
 import io
+import time
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -152,3 +153,58 @@ def test_it_queues_files_for_the_workers_when_a_broker_is_configured(tmp_path, r
     assert job.state == IngestJob.State.QUEUED
     assert queue.llen("tracker") == 1
     queue.delete("tracker")
+
+
+@pytest.mark.django_db
+def test_it_ends_an_in_process_url_ingest_on_time_when_the_server_drips_headers(
+    web, allow_private, settings
+):
+    # The attack: one header line every 5 s, forever, each inside the read timeout.
+    settings.TRACKER_FETCH_TOTAL_TIMEOUT = 2
+
+    def drip(request) -> None:
+        try:
+            request.wfile.write(b"HTTP/1.1 200 OK\r\n")
+            for number in range(100):
+                request.wfile.write(f"X-Drip-{number}: 1\r\n".encode())
+                request.wfile.flush()
+                time.sleep(0.5)
+        except OSError:
+            pass
+
+    url = web.add("/drip", handler=drip)
+    started = time.monotonic()
+    out, err, code = ingest("--in-process", url)
+    assert time.monotonic() - started < 6
+    assert code == 1
+    assert f"{url}: the download took too long" in err
+    assert IngestJob.objects.get().state == IngestJob.State.FAILED
+
+
+def test_it_exits_non_zero_with_a_clear_message_when_the_broker_is_down(tmp_path):
+    # The attack: with Redis down the command used to print "queued for the workers", exit 0.
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    article = tmp_path / "chad.txt"
+    article.write_text(CHAD)
+    env = {
+        **os.environ,
+        "DEBUG": "1",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'unused.sqlite3'}",
+        "REDIS_URL": "redis://127.0.0.1:18201/0",  # nothing listens there (hops' port range)
+    }
+    result = subprocess.run(
+        [sys.executable, "manage.py", "ingest", str(article)],
+        cwd=Path(__file__).resolve().parent.parent,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 2, result.stderr
+    assert "the task queue is unreachable" in result.stderr
+    assert "nothing was queued" in result.stderr
+    assert "queued for the workers" not in result.stdout

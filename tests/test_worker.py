@@ -207,9 +207,10 @@ def test_a_worker_killed_mid_task_leaves_no_duplicate_and_the_work_completes(sta
     release.set()
 
     second = start_worker()
-    # The sweep waits for tasks that started long ago; pretend that time has passed.
-    IngestJob.objects.filter(pk=job.pk).update(started_at=job.started_at - dt.timedelta(hours=1))
-    assert services.ingest_jobs_requeue_stale() == 1
+    # The sweep finds the job by its heartbeat, which stopped with the worker.
+    deadline = time.monotonic() + 60
+    while not services.ingest_jobs_requeue_stale() and time.monotonic() < deadline:
+        time.sleep(1)
     job = wait_for(job, second)
     assert (job.state, job.attempts, job.error) == ("merged", 2, "")
     assert Source.objects.count() == 1 and IngestJob.objects.count() == 1

@@ -908,11 +908,18 @@ class FeedAdmin(LabelledFields, admin.ModelAdmin):
 
     @admin.action(description="Poll the selected feeds now")
     def poll_now(self, request, queryset):
-        queued = sum(services.feed_poll(feed_id=feed.pk) for feed in queryset)
-        errors = [f"{feed}: {feed.last_error}" for feed in queryset.all() if feed.last_error]
-        self.message_user(request, f"{queued} new entries queued.")
-        for error in errors:
-            self.message_user(request, error, level=messages.WARNING)
+        # Never in the request: a slow or hostile feed would hold a web worker. Each poll
+        # is a task; its entries and errors show on the feed and the ingest jobs.
+        queued, problems = services.feeds_poll_now(
+            feed_ids=list(queryset.values_list("pk", flat=True))
+        )
+        self.message_user(
+            request,
+            f"{queued} feed poll(s) queued: new entries appear as ingest jobs, "
+            "and errors on the feed, in a moment.",
+        )
+        for problem in problems:
+            self.message_user(request, problem, level=messages.WARNING)
 
 
 @admin.register(IngestJob)

@@ -696,11 +696,18 @@ class IngestJob(models.Model):
     # Things the user should know that did not stop the job ("invalid UTF-8 replaced").
     warnings = models.JSONField(default=list, blank=True)
     task_id = models.CharField(max_length=64, blank=True, default="")
+    # An uploaded HTML file waits here, unparsed, until its task reads it (parsing markup
+    # never happens in a web request); emptied once its text is the source.
+    upload_html = models.TextField(blank=True, default="")
+    upload_origin = models.CharField(max_length=12, blank=True, default="")
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
     )
     queued_at = models.DateTimeField(default=timezone.now)
     started_at = models.DateTimeField(null=True, blank=True)
+    # Written every TRACKER_JOB_HEARTBEAT_SECONDS while a worker runs the job: a running job
+    # whose heartbeat is older than TRACKER_JOB_STALE_SECONDS lost its worker.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     MAX_ATTEMPTS = 5
@@ -724,6 +731,10 @@ class IngestJob(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.state in {self.State.MERGED, self.State.FAILED}
+
+    @property
+    def is_running(self) -> bool:
+        return self.state in {self.State.FETCHING, self.State.EXTRACTING}
 
     @property
     def duration(self) -> dt.timedelta | None:

@@ -1,13 +1,15 @@
 """Celery entry points: take ids, re-fetch, call a service. Nothing else lives here.
 
 acks_late with reject_on_worker_lost: a task whose worker dies is delivered again, and the
-attempt count in the database (not the broker) decides when a poison job stops.
+attempt count in the database (not the broker) decides when a poison job stops. So the
+broker's retry count is unlimited: a database that cannot be reached is waited for, never
+a reason to drop the task.
 """
 
 from celery import shared_task
+from django.db import InterfaceError, OperationalError
 
 from tracker import services
-from tracker.models import IngestJob
 
 
 @shared_task(
@@ -15,14 +17,22 @@ from tracker.models import IngestJob
     acks_late=True,
     reject_on_worker_lost=True,
     ignore_result=True,
-    max_retries=IngestJob.MAX_ATTEMPTS,
+    max_retries=None,
 )
 def source_ingest_task(self, job_id: int) -> None:
     # In-process (eager) runs answer a web request: no sleeping retries there.
+    eager = bool(self.request.is_eager)
     try:
-        services.ingest_job_run(job_id=job_id, retry=not self.request.is_eager)
+        services.ingest_job_run(job_id=job_id, retry=not eager, heartbeat=not eager)
     except services.IngestRetry as exc:
         raise self.retry(countdown=exc.delay, exc=exc) from None
+    except (OperationalError, InterfaceError) as exc:
+        # The database is out of reach (even to record the failure): the job row still
+        # says what it was; try again until the database is back.
+        if eager:
+            raise
+        delay = services.ingest.retry_delay(min(self.request.retries + 1, 4))
+        raise self.retry(countdown=delay, exc=exc) from None
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)

@@ -9,6 +9,7 @@ the user can read. A job whose source had been read before finishes at once as m
 import datetime as dt
 import logging
 import random
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -252,10 +253,12 @@ def source_submit_upload(
     published_on: dt.date | None = None,
     origin: str = Source.Origin.UPLOAD,
     enqueue: bool = True,
-) -> tuple[Source, IngestJob | None]:
+) -> tuple[Source | None, IngestJob | None]:
     """Store an uploaded .txt, .md or .html file as a source; HTML gives its main text.
 
-    Invalid UTF-8 is replaced and the job says so in `warnings`.
+    A text file is the source at once. An HTML file waits on its job, unparsed, and the
+    job's task reads it (upload_read): (None, job). Invalid UTF-8 is replaced and the job
+    says so in `warnings`.
     """
     published_on_check(published_on)
     suffix = Path(name).suffix.lower()
@@ -269,30 +272,53 @@ def source_submit_upload(
     text, replaced = decode_text(data, name=name)
     if not text.strip():
         raise IngestError(f"{name}: the file is empty")
-    title = Path(name).stem.replace("_", " ")
-    publisher = ""
     warnings = [REPLACED_WARNING] if replaced else []
     if suffix in (".html", ".htm"):
-        try:
-            article = fetching.article_from_html(text)
-        except fetching.FetchError as exc:
-            raise IngestError(f"{name}: {exc}") from None
-        text, title = article.text, article.title or title
-        publisher = article.publisher
-        published_on = published_on or published_on_from_page(
-            article.published_on, warnings=warnings
+        # Markup is read by the job's task, under its time limits, never in this request.
+        job = IngestJob.objects.create(
+            kind=IngestJob.Kind.FILE,
+            label=Path(name).name[:2000],
+            published_on=published_on,
+            created_by=user_or_none(user),
+            warnings=warnings,
+            upload_html=text,
+            upload_origin=origin,
         )
+        if enqueue:
+            ingest_job_enqueue(job)
+        return None, job
     return source_submit_text(
         text=text,
         origin=origin,
         label=Path(name).name,
-        title=title,
-        publisher=publisher,
+        title=Path(name).stem.replace("_", " "),
         published_on=published_on,
         user=user,
         warnings=warnings,
         enqueue=enqueue,
     )
+
+
+def upload_read(*, job: IngestJob) -> tuple[Source, bool]:
+    """The source of an uploaded HTML file: its main text, title, publisher and date."""
+    try:
+        article = fetching.article_from_html(job.upload_html)
+    except fetching.FetchError as exc:
+        raise IngestError(f"{job.label}: {exc}") from None
+    warnings = list(job.warnings) + article.warnings
+    published_on = job.published_on or published_on_from_page(
+        article.published_on, warnings=warnings
+    )
+    source, created = source_get_or_create(
+        text=article.text,
+        origin=job.upload_origin or Source.Origin.UPLOAD,
+        title=article.title or Path(job.label).stem.replace("_", " "),
+        publisher=article.publisher,
+        published_on=published_on,
+    )
+    job.source, job.warnings, job.upload_html = source, warnings, ""
+    job.save(update_fields=["source", "warnings", "upload_html"])
+    return source, created
 
 
 def source_submit_url(
@@ -356,31 +382,37 @@ def retry_delay(attempt: int) -> float:
     return random.uniform(ceiling / 2, ceiling)
 
 
-def ingest_job_run(*, job_id: int, retry: bool = True) -> IngestJob | None:
+def ingest_job_run(*, job_id: int, retry: bool = True, heartbeat: bool = False) -> IngestJob | None:
     """Run one job: fetch (URLs), extract facts, merge them. Idempotent.
 
     1. Claim the job by counting an attempt with a conditional UPDATE (a poison job stops
-       after MAX_ATTEMPTS, also when the worker died mid-task).
+       after MAX_ATTEMPTS, also when the worker died mid-task). A job another worker is
+       running (its heartbeat is fresh) is left to it: this is a duplicate delivery.
     2. URL jobs: fetch the page safely and store its main text as the source; a source read
        before finishes the job as unchanged.
     3. Extract facts from the source text.
     4. Merge them into the records in one transaction, and record what changed.
 
+    With heartbeat on (a real worker), a thread writes the job's heartbeat while it runs.
     Network and database trouble raises IngestRetry (the job is queued again) while attempts
     remain and retry is on; anything else fails the job with an error the user can read.
     """
     job = IngestJob.objects.filter(pk=job_id).select_related("source").first()
     if job is None or job.is_finished:
         return job
+    if job.is_running and not ingest_job_is_stale(job):
+        return job  # a live worker holds it
     if job.attempts >= IngestJob.MAX_ATTEMPTS:
         last = f": {job.error}" if job.error else ""
         ingest_job_fail(job=job, error=f"gave up after {job.attempts} attempts{last}")
         return job
     needs_fetch = job.source_id is None and bool(job.url)
+    now = timezone.now()
     claim = {
         "attempts": job.attempts + 1,
         "state": IngestJob.State.FETCHING if needs_fetch else IngestJob.State.EXTRACTING,
-        "started_at": timezone.now(),
+        "started_at": now,
+        "heartbeat_at": now,
     }
     with transaction.atomic():
         # The attempt count needs no disk flush of its own: after a database crash a job at
@@ -388,11 +420,15 @@ def ingest_job_run(*, job_id: int, retry: bool = True) -> IngestJob | None:
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("SET LOCAL synchronous_commit = off")
-        claimed = IngestJob.objects.filter(pk=job.pk, attempts=job.attempts).update(**claim)
+        claimed = IngestJob.objects.filter(
+            pk=job.pk, attempts=job.attempts, state=job.state
+        ).update(**claim)
     if not claimed:
         return job  # another worker took it
     for name, value in claim.items():
         setattr(job, name, value)
+    log.info("job stage", extra=job_log_fields(job, stage=job.state))
+    beating = JobHeartbeat(job.pk) if heartbeat else None
     try:
         ingest_job_stages(job=job, needs_fetch=needs_fetch)
     except fetching.FetchError as exc:
@@ -414,14 +450,67 @@ def ingest_job_run(*, job_id: int, retry: bool = True) -> IngestJob | None:
         ingest_job_fail(job=job, error=f"took longer than the time limit ({limit} s)")
     except Exception as exc:
         # A bug: logged with its traceback, and the job never left "running".
-        log.exception("job %s failed", job.pk)
+        log.exception("job %s failed", job.pk, extra=job_log_fields(job, stage="error"))
         # The exception's own text can name hosts, paths or queries: it stays in the log.
         ingest_job_fail(
             job=job,
             error=f"internal error ({exc.__class__.__name__}): "
             f"logged for the administrators as job {job.pk}",
         )
+    finally:
+        if beating is not None:
+            beating.stop()
     return job
+
+
+def ingest_job_is_stale(job: IngestJob, *, now: dt.datetime | None = None) -> bool:
+    """A running job whose worker stopped writing its heartbeat."""
+    last = job.heartbeat_at or job.started_at
+    limit = dt.timedelta(seconds=settings.TRACKER_JOB_STALE_SECONDS)
+    return last is None or last < (now or timezone.now()) - limit
+
+
+def job_log_fields(job: IngestJob, *, stage: str) -> dict:
+    """What a structured log line says about a job (see config/logs.py)."""
+    return {
+        "job_id": job.pk,
+        "source_id": job.source_id,
+        "stage": stage,
+        "attempt": job.attempts,
+    }
+
+
+class JobHeartbeat:
+    """Writes a running job's heartbeat_at every TRACKER_JOB_HEARTBEAT_SECONDS until stopped.
+
+    Its own thread and so its own database connection, closed when it stops. Only while the
+    job is still running: a heartbeat never brings a finished job back to life.
+    """
+
+    def __init__(self, job_id: int):
+        self.job_id = job_id
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self.beat, name=f"heartbeat-{job_id}", daemon=True)
+        self.thread.start()
+
+    def beat(self) -> None:
+        from django.db import connection as thread_connection
+
+        try:
+            while not self.stopped.wait(settings.TRACKER_JOB_HEARTBEAT_SECONDS):
+                try:
+                    IngestJob.objects.filter(
+                        pk=self.job_id,
+                        state__in=[IngestJob.State.FETCHING, IngestJob.State.EXTRACTING],
+                    ).update(heartbeat_at=timezone.now())
+                except Exception as exc:  # the database may be away for a moment
+                    log.warning("job %s: heartbeat not written: %s", self.job_id, exc)
+        finally:
+            thread_connection.close()
+
+    def stop(self) -> None:
+        self.stopped.set()
+        self.thread.join(timeout=10)
 
 
 def ingest_job_retry_or_fail(*, job: IngestJob, error: str, retry: bool) -> None:
@@ -431,13 +520,17 @@ def ingest_job_retry_or_fail(*, job: IngestJob, error: str, retry: bool) -> None
         return
     delay = retry_delay(job.attempts)
     # queued_at restarts so the stale sweep, which waits longer than any backoff, leaves a
-    # job alone while its task waits out the delay.
-    IngestJob.objects.filter(pk=job.pk).update(
+    # job alone while its task waits out the delay. Only this attempt is put back: a job
+    # that meanwhile failed, finished or was taken again keeps what it has.
+    requeued = IngestJob.objects.filter(
+        pk=job.pk, attempts=job.attempts, state__in=[job.state]
+    ).update(
         state=IngestJob.State.QUEUED,
         error=f"attempt {job.attempts} failed, retrying in {delay:.0f}s: {error}"[:2000],
         queued_at=timezone.now(),
     )
-    raise IngestRetry(error, delay=delay)
+    if requeued:
+        raise IngestRetry(error, delay=delay)
 
 
 def ingest_job_stages(*, job: IngestJob, needs_fetch: bool) -> None:
@@ -462,7 +555,16 @@ def ingest_job_stages(*, job: IngestJob, needs_fetch: bool) -> None:
         job.timings = timings
         job.warnings = list(job.warnings) + article.warnings
         job.save(update_fields=["source", "state", "timings", "warnings"])
+        log.info("job stage", extra=job_log_fields(job, stage=job.state))
         if not created and source_was_merged(source, excluding=job):
+            ingest_job_finish(job=job, changes={"unchanged": True})
+            return
+    if job.source is None and job.upload_html:
+        started = time.monotonic()
+        source, created = upload_read(job=job)
+        timings["parse_ms"] = elapsed_ms(started)
+        if not created and source_was_merged(source, excluding=job):
+            job.timings = timings
             ingest_job_finish(job=job, changes={"unchanged": True})
             return
     source = job.source
@@ -523,6 +625,7 @@ def ingest_job_finish(*, job: IngestJob, changes: dict) -> None:
     job.error = ""
     job.finished_at = timezone.now()
     job.save(update_fields=["state", "changes", "error", "finished_at", "timings"])
+    log.info("job stage", extra=job_log_fields(job, stage=job.state))
 
 
 def ingest_job_fail(*, job: IngestJob, error: str) -> None:
@@ -530,33 +633,46 @@ def ingest_job_fail(*, job: IngestJob, error: str) -> None:
     job.error = error[:2000]
     job.finished_at = timezone.now()
     job.save(update_fields=["state", "error", "finished_at"])
+    log.info("job stage", extra={**job_log_fields(job, stage=job.state), "error": job.error})
 
 
-def ingest_jobs_requeue_stale(*, older_than: dt.timedelta = dt.timedelta(minutes=10)) -> int:
+def ingest_jobs_requeue_stale(*, now: dt.datetime | None = None) -> int:
     """Send again the jobs whose task was lost (broker down or wiped, worker killed).
 
-    Queued jobs count from when they were queued; running ones from when they started, so a
-    job that waited long in a busy queue and has just started is not sent twice.
+    A running job is stale when its heartbeat is older than TRACKER_JOB_STALE_SECONDS: its
+    worker died, and it goes back to queued and is sent again. A queued job is stale when it
+    has waited longer than any retry backoff plus that margin: its message was lost. Each is
+    claimed with a conditional UPDATE, so overlapping sweeps send a job once; a job sent
+    twice anyway runs once (see ingest_job_run).
     """
-    cutoff = timezone.now() - older_than
-    running_cutoff = timezone.now() - max(
-        older_than, dt.timedelta(seconds=2 * settings.CELERY_TASK_TIME_LIMIT)
-    )
+    now = now or timezone.now()
+    stale_after = dt.timedelta(seconds=settings.TRACKER_JOB_STALE_SECONDS)
+    heartbeat_cutoff = now - stale_after
+    queued_cutoff = now - stale_after - dt.timedelta(seconds=settings.TRACKER_RETRY_BACKOFF_MAX)
+    running = [IngestJob.State.FETCHING, IngestJob.State.EXTRACTING]
     stale = IngestJob.objects.filter(
-        state=IngestJob.State.QUEUED, queued_at__lt=cutoff
-    ) | IngestJob.objects.filter(
-        state__in=[IngestJob.State.FETCHING, IngestJob.State.EXTRACTING],
-        started_at__lt=running_cutoff,
+        state=IngestJob.State.QUEUED, queued_at__lt=queued_cutoff
+    ) | IngestJob.objects.filter(state__in=running, heartbeat_at__lt=heartbeat_cutoff)
+    # Jobs started before heartbeats existed are judged by when they started.
+    stale |= IngestJob.objects.filter(
+        state__in=running, heartbeat_at__isnull=True, started_at__lt=heartbeat_cutoff
     )
     count = 0
-    for job in stale.only("pk", "queued_at"):
-        # Claim by the old queued_at so two overlapping sweeps send a job once.
-        if IngestJob.objects.filter(pk=job.pk, queued_at=job.queued_at).update(
-            queued_at=timezone.now()
-        ):
-            with transaction.atomic():
+    for job in stale.only("pk", "state", "queued_at", "heartbeat_at"):
+        if job.state == IngestJob.State.QUEUED:
+            claim = IngestJob.objects.filter(pk=job.pk, state=job.state, queued_at=job.queued_at)
+        else:
+            claim = IngestJob.objects.filter(
+                pk=job.pk, state=job.state, heartbeat_at=job.heartbeat_at
+            )
+        with transaction.atomic():
+            if claim.update(state=IngestJob.State.QUEUED, queued_at=now):
+                log.info(
+                    "job stage",
+                    extra={"job_id": job.pk, "stage": "requeued", "was": job.state},
+                )
                 ingest_job_enqueue(job)
-            count += 1
+                count += 1
     return count
 
 
@@ -610,9 +726,12 @@ def feed_poll(*, feed_id: int) -> int:
     """Read a feed once; the number of new entries queued as jobs.
 
     1. Fetch it with If-None-Match / If-Modified-Since; 304 means nothing new.
-    2. Parse it safely; every entry whose URL is not yet known becomes a queued IngestJob.
-    3. Record the ETag, Last-Modified, when it was polled and is due next, and any error
-       (errors never raise: they wait on the feed for a person, and the next poll retries).
+    2. Parse it safely; of the entries whose URL is not yet known, the newest
+       TRACKER_FEED_MAX_ENTRIES_PER_POLL become queued IngestJobs, in one short transaction.
+    3. Record when it was polled and is due next, and any error (errors never raise: they
+       wait on the feed for a person, and the next poll retries). When entries were left
+       over, the feed is due again in a minute and its ETag and Last-Modified are not kept,
+       so the next poll reads the whole feed again and queues the next batch.
     """
     feed = Feed.objects.filter(pk=feed_id).first()
     if feed is None:
@@ -639,18 +758,11 @@ def feed_poll(*, feed_id: int) -> int:
             last_polled_at=now, next_poll_at=next_poll, last_error=str(exc)[:2000]
         )
         return 0
-    queued = 0
+    entries = feed_entries_new(parsed.entries if parsed else [])
+    batch = entries[: settings.TRACKER_FEED_MAX_ENTRIES_PER_POLL]
+    left_over = len(entries) - len(batch)
     with transaction.atomic():
-        for entry in parsed.entries if parsed else []:
-            try:
-                canonical = fetching.url_canonical(entry.url)
-            except fetching.FetchError:
-                continue  # a javascript: or ftp: link in a feed is not an article
-            if (
-                Source.objects.filter(url=canonical).exists()
-                or IngestJob.objects.filter(url=canonical).exists()
-            ):
-                continue
+        for canonical, entry in batch:
             warnings: list[str] = []
             job = IngestJob.objects.create(
                 kind=IngestJob.Kind.FEED_ENTRY,
@@ -661,15 +773,61 @@ def feed_poll(*, feed_id: int) -> int:
                 warnings=warnings,
             )
             ingest_job_enqueue(job)
-            queued += 1
         update = {"last_polled_at": now, "next_poll_at": next_poll, "last_error": ""}
-        if fetched.status != 304:
+        if left_over:
+            update["next_poll_at"] = now + dt.timedelta(minutes=1)
+            update["etag"] = update["last_modified"] = ""
+        elif fetched.status != 304:
             update["etag"] = fetched.etag
             update["last_modified"] = fetched.last_modified
-            if parsed.title and not feed.title:
-                update["title"] = parsed.title
+        if parsed and parsed.title and not feed.title:
+            update["title"] = parsed.title
         Feed.objects.filter(pk=feed.pk).update(**update)
-    return queued
+    if left_over:
+        log.info("feed %s: %s new entries left for the next poll", feed.pk, left_over)
+    return len(batch)
+
+
+def feed_entries_new(
+    entries: list[fetching.FeedEntry],
+) -> list[tuple[str, fetching.FeedEntry]]:
+    """(canonical URL, entry) for entries not yet known as a source or a job, newest first.
+
+    Known URLs are looked up in chunks, not one query per entry: a feed may list thousands.
+    Entries without a date keep their place after the dated ones (feeds list newest first).
+    """
+    candidates: dict[str, fetching.FeedEntry] = {}
+    for entry in entries:
+        try:
+            canonical = fetching.url_canonical(entry.url)
+        except fetching.FetchError:
+            continue  # a javascript: or ftp: link in a feed is not an article
+        candidates.setdefault(canonical, entry)
+    urls = list(candidates)
+    known: set[str] = set()
+    for start in range(0, len(urls), 500):
+        chunk = urls[start : start + 500]
+        known.update(Source.objects.filter(url__in=chunk).values_list("url", flat=True))
+        known.update(IngestJob.objects.filter(url__in=chunk).values_list("url", flat=True))
+    fresh = [(url, entry) for url, entry in candidates.items() if url not in known]
+    # Stable sort: undated entries (date.min) go last in their original order.
+    fresh.sort(key=lambda item: item[1].published_on or dt.date.min, reverse=True)
+    return fresh
+
+
+def feeds_poll_now(*, feed_ids: list[int]) -> tuple[int, list[str]]:
+    """Queue a poll of each feed now (a person asked); (number queued, problems)."""
+    from tracker.tasks import feed_poll_task
+
+    queued, problems = 0, []
+    for feed_id in feed_ids:
+        try:
+            feed_poll_task.apply_async(args=[feed_id])
+        except Exception as exc:  # kombu/redis raise a variety of connection errors
+            problems.append(f"the task queue is unreachable, feed {feed_id} not polled: {exc}")
+            continue
+        queued += 1
+    return queued, problems
 
 
 def feeds_poll_due(*, now: dt.datetime | None = None) -> int:

@@ -10,6 +10,7 @@ import datetime as dt
 import sys
 from pathlib import Path
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
@@ -60,6 +61,16 @@ def expand(raw_items: list[str]) -> tuple[list[str | Path], list[str]]:
     return items, problems
 
 
+def broker_problem() -> str:
+    """Why the task queue cannot be reached, or "" when it answers."""
+    try:
+        with celery_app.connection_for_write() as connection:
+            connection.ensure_connection(max_retries=0)
+    except Exception as exc:  # kombu and redis raise several kinds of connection errors
+        return str(exc) or exc.__class__.__name__
+    return ""
+
+
 class Command(BaseCommand):
     help = "Read article files, folders of them, and URLs into sources, and merge their facts."
 
@@ -78,7 +89,20 @@ class Command(BaseCommand):
         items, problems = expand(options["items"])
         ingested = queued = unchanged = 0
         # Without a broker Celery runs tasks in-process anyway; say so explicitly here.
-        in_process = options["in_process"] or celery_app.conf.task_always_eager
+        in_process = (
+            options["in_process"]
+            or settings.TRACKER_TASKS_IN_PROCESS
+            or celery_app.conf.task_always_eager
+        )
+        if not in_process:
+            # Saying "queued for the workers" when no worker can hear it would be a lie.
+            problem = broker_problem()
+            if problem:
+                raise CommandError(
+                    f"the task queue is unreachable ({problem}): nothing was queued. "
+                    "Start Redis, or read the items here with --in-process.",
+                    returncode=2,
+                )
         # The bar goes to stderr and hides itself when stderr is not a terminal.
         bar = tqdm(items, file=sys.stderr, unit="item", disable=None, leave=False)
         for item in bar:
@@ -129,10 +153,20 @@ class Command(BaseCommand):
             return "unchanged", f"{item}: unchanged (source {source.pk})"
         if not in_process:
             job.refresh_from_db()
+            if not job.task_id and not job.is_finished:
+                # The broker went away after the check: the job waits in the database.
+                return "failed", f"{item}: job {job.pk} saved but not queued ({job.error})"
             if not job.is_finished:
                 return "queued", f"{item}: job {job.pk} queued for the workers"
         elif not job.is_finished:
-            services.ingest_job_run(job_id=job.pk, retry=False)
+            from config import runner
+            from tracker.tasks import source_ingest_task
+
+            if celery_app.conf.task_always_eager:
+                services.ingest_job_run(job_id=job.pk, retry=False)
+            else:
+                # The runner's thread, under the task time limits, as a worker would.
+                runner.submit(source_ingest_task, [job.pk], None, None).result()
         job.refresh_from_db()
         notes = "".join(f" ({warning})" for warning in job.warnings)
         if job.state == IngestJob.State.FAILED:
